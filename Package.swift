@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "AgentGrid",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "agentgrid", targets: ["ControlPlane"]),
+        .executable(name: "agentgrid-runner", targets: ["Runner"]),
+        .library(name: "Sandbox", targets: ["Sandbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // The child side of clone(): async-signal-safe C that runs between clone and execve.
+        .target(
+            name: "CSandbox",
+            cSettings: [.unsafeFlags(["-O2", "-Wall", "-Wextra", "-Werror"])],
+            linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]
+        ),
+        .target(
+            name: "Sandbox",
+            dependencies: ["CSandbox", .product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(
+            name: "Runner",
+            dependencies: ["Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "ControlPlane"),
+        // Attack programs the containment tests run inside the sandbox.
+        .executableTarget(name: "SandboxProbe", path: "Sources/SandboxProbe"),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Sandbox"]),
+    ]
+)

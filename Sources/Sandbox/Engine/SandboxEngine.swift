@@ -1,0 +1,123 @@
+import Foundation
+
+/// Runs programs in sandboxes, at most `slots` at once. Safe to drive concurrently from any
+/// number of tasks; cancelling a task kills its run.
+public final class SandboxEngine: Sendable {
+    public let configuration: EngineConfiguration
+    public let cgroups: any CgroupDriver
+    private let pool: SlotPool
+    private let allSlots: [Slot]
+    private let compiler = SeccompCompiler()
+    private let rootMountPoint: String
+
+    public init(configuration: EngineConfiguration) throws(SandboxError) {
+        guard configuration.slots > 0 else { throw .invalidRequest("slots must be at least 1") }
+        self.configuration = configuration
+        do throws(SystemError) {
+            cgroups = try CgroupProbe.host().driver(
+                group: "agentgrid/\(configuration.instance)", forcing: configuration.cgroupVersion)
+            rootMountPoint = "\(configuration.stateDirectory)/sandbox-root"
+            try makeDirectories(rootMountPoint)
+            var slots: [Slot] = []
+            var taken: Set<UInt32> = []
+            for index in 0..<configuration.slots {
+                let lease = try HostIDLease.claim(
+                    in: configuration.hostIDRange, directory: "\(configuration.stateDirectory)/ids", avoiding: taken)
+                taken.insert(lease.id)
+                let cgroup = try cgroups.makeSlot(named: "slot\(index)")
+                // A leftover of a crashed engine of the same name is emptied before reuse.
+                try cgroup.killAll()
+                slots.append(Slot(index: index, cgroup: cgroup, lease: lease))
+            }
+            allSlots = slots
+        } catch {
+            throw .system(error)
+        }
+        pool = SlotPool(slots: allSlots)
+    }
+
+    /// Runs `request` under `profile` and reports what happened. Throws only when the run
+    /// cannot start (bad request, limit above a ceiling, missing host path).
+    public func run(_ request: RunRequest, profile: Profile) async throws(SandboxError) -> RunResult {
+        guard let program = request.arguments.first, !program.isEmpty else {
+            throw .invalidRequest("no program given")
+        }
+        let limits: ResolvedLimits
+        do { limits = try profile.limits.resolve(request.limits) } catch { throw .limit(error) }
+        let filter: CompiledFilter
+        do { filter = try compiler.filter(for: profile.seccomp) } catch { throw .seccomp(error) }
+        let environment = try Self.environment(profile: profile.environment, request: request.environment)
+        let executables = Self.executableCandidates(program, environment: environment)
+
+        guard let slot = await pool.acquire() else {
+            return RunResult(outcome: .cancelled, profile: profile.name, limits: limits)
+        }
+        let hostIdentity = MountPlan.Identity(uid: slot.lease.id, gid: slot.lease.id)
+        let identity = profile.userNamespace
+            ? MountPlan.Identity(uid: configuration.namespacedID, gid: configuration.namespacedID) : hostIdentity
+        let context: RunContext
+        do {
+            let mounts = try MountPlan(
+                filesystem: profile.filesystem, request: request, tmpfsBytes: limits.tmpfsBytes,
+                identity: identity, hostname: profile.hostname)
+            context = RunContext(
+                profile: profile, limits: limits, request: request, mounts: mounts, identity: identity,
+                hostIdentity: hostIdentity, filters: [filter, CompiledFilter.guardFilter],
+                executables: executables, environment: environment.map { "\($0.name)=\($0.value)" },
+                workdir: request.workingDirectory ?? profile.filesystem.workdir, root: rootMountPoint,
+                capLastCap: HostInfo.capLastCap, slot: slot.cgroup, cancel: try CancelSignal())
+        } catch let error as MountPlanError {
+            await pool.release(slot)
+            throw .mount(error)
+        } catch {
+            await pool.release(slot)
+            throw .system(error as? SystemError ?? SystemError("prepare run", errno: EINVAL))
+        }
+
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<RunResult, Never>) in
+                Thread { continuation.resume(returning: Supervisor.run(context)) }.start()
+            }
+        } onCancel: {
+            context.cancel.fire()
+        }
+        if result.setupError?.step == "cleanup" {
+            await pool.quarantine(slot)
+        } else {
+            await pool.release(slot)
+        }
+        return result
+    }
+
+    /// Slots that could not be cleaned and are out of service.
+    public var quarantinedSlots: Int {
+        get async { await pool.quarantined.count }
+    }
+
+    /// Kills whatever is left and removes the engine's cgroups. Call once, after the last run.
+    public func shutdown() async {
+        _ = await pool.close()
+        for slot in allSlots { try? slot.cgroup.destroy() }
+        try? cgroups.removeGroup()
+    }
+
+    static func environment(profile: [EnvironmentVariable], request: [EnvironmentVariable]) throws(SandboxError) -> [EnvironmentVariable] {
+        var result = profile
+        for variable in request {
+            guard !variable.name.isEmpty, !variable.name.contains("="), !variable.name.contains("\0"),
+                  !variable.value.contains("\0") else {
+                throw .invalidRequest("bad environment variable name \(variable.name.debugDescription)")
+            }
+            result.removeAll { $0.name == variable.name }
+            result.append(variable)
+        }
+        return result
+    }
+
+    /// execve candidates for argv[0], searched in the sandbox's PATH (not the caller's).
+    static func executableCandidates(_ program: String, environment: [EnvironmentVariable]) -> [String] {
+        if program.contains("/") { return [program] }
+        let path = environment.last { $0.name == "PATH" }?.value ?? "/usr/bin:/bin"
+        return path.split(separator: ":").filter { $0.hasPrefix("/") }.map { "\($0)/\(program)" }
+    }
+}
