@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "agentgrid", targets: ["ControlPlane"]),
         .executable(name: "agentgrid-runner", targets: ["Runner"]),
         .library(name: "Sandbox", targets: ["Sandbox"]),
+        .executable(name: "agentgrid-bench", targets: ["SandboxBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
@@ -29,6 +30,8 @@ let package = Package(
             dependencies: ["Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "ControlPlane"),
+        // `make bench`: spawn latency beside bare fork+exec and bubblewrap.
+        .executableTarget(name: "SandboxBench", dependencies: ["Sandbox"]),
         // Attack programs the containment tests run inside the sandbox.
         .executableTarget(name: "SandboxProbe", path: "Sources/SandboxProbe"),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),

@@ -116,7 +116,8 @@ struct sbx_plan {
     const struct sbx_rlimit *rlimits;
     size_t rlimit_count;
 
-    // seccomp: installed in order, right before execve
+    // seccomp: installed in order, right before execve (the profile's policy last: it may not
+    // allow seccomp() itself)
     const struct sbx_filter *filters;
     size_t filter_count;
 

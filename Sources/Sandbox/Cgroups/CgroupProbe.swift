@@ -7,7 +7,10 @@ public struct CgroupProbe: Sendable, Equatable {
     public struct Mount: Sendable, Equatable {
         public var path: String
         public var filesystem: String   // "cgroup" or "cgroup2"
+        /// Superblock options (controllers for v1, favordynmods, …).
         public var options: [String]
+        /// Per-mount options (ro, nosuid, nodev, noexec, relatime, …).
+        public var mountOptions: [String]
     }
 
     public var mounts: [Mount]
@@ -77,7 +80,8 @@ public struct CgroupProbe: Sendable, Equatable {
         let right = halves[1].split(separator: " ")
         guard left.count >= 5, right.count >= 3, right[0] == "cgroup" || right[0] == "cgroup2" else { return nil }
         let options = right[2].split(separator: ",").map(String.init).filter { $0 != "rw" && $0 != "ro" }
-        return Mount(path: unescapeMountPath(String(left[4])), filesystem: String(right[0]), options: options)
+        return Mount(path: unescapeMountPath(String(left[4])), filesystem: String(right[0]), options: options,
+                     mountOptions: left[5].split(separator: ",").map(String.init))
     }
 }
 

@@ -13,12 +13,16 @@ public struct EngineConfiguration: Sendable {
     public var namespacedID: UInt32
     /// Force a cgroup driver instead of probing.
     public var cgroupVersion: CgroupVersion?
+    /// Remount the host's cgroup2 hierarchy with `favordynmods` so joining a slot's cgroup
+    /// does not wait for an RCU grace period (see `CgroupMigrationTuning`).
+    public var tuneCgroupMigrations: Bool
 
     public init(
         slots: Int = HostInfo.onlineCPUs, instance: String, stateDirectory: String = "/run/agentgrid",
         hostIDRange: Range<UInt32> = 700_000..<704_096, namespacedID: UInt32 = 1000,
-        cgroupVersion: CgroupVersion? = nil
+        cgroupVersion: CgroupVersion? = nil, tuneCgroupMigrations: Bool = true
     ) {
+        self.tuneCgroupMigrations = tuneCgroupMigrations
         self.slots = slots
         self.instance = instance
         self.stateDirectory = stateDirectory

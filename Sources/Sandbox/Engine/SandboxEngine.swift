@@ -5,6 +5,8 @@ import Foundation
 public final class SandboxEngine: Sendable {
     public let configuration: EngineConfiguration
     public let cgroups: any CgroupDriver
+    /// Whether cgroup joins avoid the RCU grace period (favordynmods).
+    public let migrationTuning: CgroupMigrationTuning.State
     private let pool: SlotPool
     private let allSlots: [Slot]
     private let compiler = SeccompCompiler()
@@ -14,8 +16,10 @@ public final class SandboxEngine: Sendable {
         guard configuration.slots > 0 else { throw .invalidRequest("slots must be at least 1") }
         self.configuration = configuration
         do throws(SystemError) {
-            cgroups = try CgroupProbe.host().driver(
-                group: "agentgrid/\(configuration.instance)", forcing: configuration.cgroupVersion)
+            let probe = CgroupProbe.host()
+            migrationTuning = configuration.tuneCgroupMigrations
+                ? CgroupMigrationTuning.enable(probe: probe) : CgroupMigrationTuning.state(probe: probe)
+            cgroups = try probe.driver(group: "agentgrid/\(configuration.instance)", forcing: configuration.cgroupVersion)
             rootMountPoint = "\(configuration.stateDirectory)/sandbox-root"
             try makeDirectories(rootMountPoint)
             var slots: [Slot] = []
@@ -62,7 +66,7 @@ public final class SandboxEngine: Sendable {
                 identity: identity, hostname: profile.hostname)
             context = RunContext(
                 profile: profile, limits: limits, request: request, mounts: mounts, identity: identity,
-                hostIdentity: hostIdentity, filters: [filter, CompiledFilter.guardFilter],
+                hostIdentity: hostIdentity, filters: [CompiledFilter.guardFilter, filter],
                 executables: executables, environment: environment.map { "\($0.name)=\($0.value)" },
                 workdir: request.workingDirectory ?? profile.filesystem.workdir, root: rootMountPoint,
                 capLastCap: HostInfo.capLastCap, slot: slot.cgroup, cancel: try CancelSignal())

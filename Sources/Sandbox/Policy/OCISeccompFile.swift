@@ -101,6 +101,8 @@ public struct OCISeccompFile: Sendable, Equatable {
     #elseif arch(arm64)
     static let nativeArchitectureNames: Set<String> = ["arm64", "aarch64", "SCMP_ARCH_AARCH64"]
     static let nativeSeccompArchitecture = "SCMP_ARCH_AARCH64"
+    #else
+    #error("OCI architecture names are only known for x86_64 and arm64")
     #endif
 
     /// Calls whose arguments `sbx_guard_filter` checks on its own (namespace flags for clone,
@@ -127,6 +129,11 @@ extension OCISeccompFile {
         var allowed: Set<String> = []
         var overrides: [String: SeccompPolicy.Action] = [:]
         var warnings: [String] = []
+        // Notes per kind, joined into one warning each: Docker's own file would otherwise
+        // produce a screenful on every reload.
+        var forbiddenDrops: [String] = []
+        var argumentSkips: [String] = []
+        var argumentsLeftToGuard: [String] = []
         var capabilitySkips: [String] = []
 
         init(path: String, kernel: KernelVersion) {
@@ -179,9 +186,13 @@ extension OCISeccompFile {
             if let field = document.optional("syscalls"), !field.isEmptyScalar {
                 for entry in try field.sequence() { try readEntry(entry) }
             }
-            if !capabilitySkips.isEmpty {
-                warnings.append("\(path): skipped entries that need capabilities (the sandbox drops them all): \(capabilitySkips.joined(separator: "; "))")
+            func note(_ items: [String], _ text: String) {
+                if !items.isEmpty { warnings.append("\(path): \(text): \(items.joined(separator: "; "))") }
             }
+            note(forbiddenDrops, "dropped forbidden syscalls (the filter always kills them)")
+            note(argumentSkips, "skipped rules with argument conditions (not supported)")
+            note(argumentsLeftToGuard, "allowed without the file's argument conditions, which the engine's guard filter checks itself")
+            note(capabilitySkips, "skipped rules that need capabilities (the sandbox drops them all)")
         }
 
         private mutating func readEntry(_ field: YAMLField) throws(ProfileError) {
@@ -209,7 +220,7 @@ extension OCISeccompFile {
                 args.isEmptyScalar ? false : try !args.sequence().isEmpty
             } ?? false
 
-            let label = "\(field.path) (\(names.joined(separator: ", ")))"
+            let label = "\(field.path) \(names.joined(separator: ", "))"
             if let arches = includes.arches, !arches.isEmpty,
                !arches.contains(where: OCISeccompFile.nativeArchitectureNames.contains) { return }
             if let arches = excludes.arches, arches.contains(where: OCISeccompFile.nativeArchitectureNames.contains) {
@@ -219,23 +230,25 @@ extension OCISeccompFile {
             if let minimum = excludes.minKernel, kernel >= minimum { return }
             // `excludes.caps` means "unless the process has these": it never has any here.
             if let caps = includes.caps, !caps.isEmpty {
-                capabilitySkips.append("\(field.path) \(names.joined(separator: ", ")) [\(caps.joined(separator: ", "))]")
+                capabilitySkips.append("\(label) [\(caps.joined(separator: ", "))]")
                 return
             }
 
+            // Names of other architectures are routine in Docker's files: nothing to report.
             let native = names.filter(OCISeccompFile.isNativeSyscall)
+            guard !native.isEmpty else { return }
             if hasArguments {
-                guard action == .allow, !native.isEmpty, native.allSatisfy(OCISeccompFile.guardedByArguments.contains)
+                guard action == .allow, native.allSatisfy(OCISeccompFile.guardedByArguments.contains)
                 else {
-                    warnings.append("\(path): \(label): skipped, rules with argument conditions are not supported")
+                    argumentSkips.append(label)
                     return
                 }
-                warnings.append("\(path): \(label): allowed without the file's argument conditions; the engine's guard filter checks these arguments itself")
+                argumentsLeftToGuard.append(label)
             }
 
             let forbidden = native.filter(SeccompPolicy.forbidden.contains)
             if !forbidden.isEmpty, action != .kill {
-                warnings.append("\(path): \(field.path): dropped forbidden \(forbidden.joined(separator: ", ")) (always killed)")
+                forbiddenDrops.append("\(field.path) \(forbidden.joined(separator: ", "))")
             }
             for name in native where !SeccompPolicy.forbidden.contains(name) {
                 if action == .allow {

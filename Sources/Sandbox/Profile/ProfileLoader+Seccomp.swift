@@ -18,7 +18,14 @@ extension ProfileLoader {
             let name = try fileField.string()
             guard !name.isEmpty else { throw fileField.error("must name a file") }
             let path = joinPath(baseDirectory, name)
-            let file = try OCISeccompFile.load(path: path)
+            // A missing file is the profile's mistake (point at oci_file); a bad one is the file's.
+            let json: String
+            do {
+                json = try readText(at: path)
+            } catch {
+                throw fileField.error("cannot use '\(path)': \(error.message)")
+            }
+            let file = try OCISeccompFile.parse(json: json, path: path)
             defaultAction = file.defaultAction
             allowed = Set(file.allow)
             for rule in file.overrides { overrides[rule.name] = rule.action }

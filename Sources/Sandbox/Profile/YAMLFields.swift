@@ -172,7 +172,8 @@ private func syntaxError(_ error: YamlError, text: String, file: String) -> Prof
         let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
         return ProfileError(
             file: file, line: context.mark.line, column: context.mark.column,
-            message: "duplicate key \(keys) in one mapping")
+            // Yams reports where the key first appears; the repeat is further down.
+            message: "key \(keys) appears more than once in the same mapping (first here)")
     case let .reader(problem, offset, _, _):
         let line = offset.map { offset in 1 + text.prefix(offset).reduce(0) { $1 == "\n" ? $0 + 1 : $0 } }
         return ProfileError(file: file, line: line, message: "cannot read: \(problem)")

@@ -119,7 +119,8 @@ struct Supervisor {
             _ = write(sync.write, &byte, 1)
         }
 
-        if let failure = readSetupReport(report.read, plan: plan) {
+        if let failure = readSetupReport(report.read, plan: plan, deadline: start + context.limits.wallTimeMs * 1_000) {
+            _ = sbx_pidfd_kill(pidfd)
             _ = reap(blocking: true)
             try? context.slot.killAll()
             return failure
@@ -193,7 +194,16 @@ struct Supervisor {
     }
 
     /// EOF means execve succeeded (the write end is close-on-exec); a report means a step failed.
-    private func readSetupReport(_ fd: Int32, plan: ChildPlan) -> RunResult? {
+    /// Setup counts against the wall limit: a child stuck before exec is killed, not waited for.
+    private func readSetupReport(_ fd: Int32, plan: ChildPlan, deadline: Int64) -> RunResult? {
+        var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let remaining = deadline - monotonicMicroseconds()
+            guard remaining > 0 else { return setupFailure(step: "setup", errno: ETIMEDOUT, detail: "the sandbox was not ready before the wall-time limit") }
+            let ready = sbx_poll_us(&waiting, 1, remaining)
+            if ready > 0 { break }
+            if ready < 0 && errno != EINTR { return setupFailure(step: "report", errno: errno, detail: nil) }
+        }
         var report = sbx_report()
         let count = withUnsafeMutableBytes(of: &report) { buffer in
             retryingEINTR { read(fd, buffer.baseAddress, buffer.count) }
@@ -219,7 +229,7 @@ struct Supervisor {
         for (file, line) in maps {
             let path = "/proc/\(pid)/\(file)"
             do {
-                try ControlFile(path: path, writable: true, readable: false).write(line)
+                try writeOnce(line, to: path)
             } catch {
                 return setupFailure(step: "user namespace map", errno: error.errno, detail: path)
             }

@@ -71,3 +71,15 @@ public func readSmallFile(_ path: String) -> String? {
     guard let file = try? ControlFile(path: path, writable: false) else { return nil }
     return try? file.read()
 }
+
+/// Writes `text` to `path` with one write(2) at the current offset: for files such as
+/// /proc/PID/uid_map that take exactly one write and refuse pwrite.
+func writeOnce(_ text: String, to path: String) throws(SystemError) {
+    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemError("open", path: path) }
+    defer { close(fd) }
+    var bytes = Array(text.utf8)
+    let count = bytes.count
+    let written = bytes.withUnsafeMutableBytes { buffer in retryingEINTR { Glibc.write(fd, buffer.baseAddress, count) } }
+    guard written == count else { throw SystemError("write '\(text.trimmingWhitespace())' to", path: path) }
+}
