@@ -32,9 +32,8 @@ let package = Package(
         .executableTarget(name: "ControlPlane"),
         // `make bench`: spawn latency beside bare fork+exec and bubblewrap.
         .executableTarget(name: "SandboxBench", dependencies: ["Sandbox"]),
-        // Attack programs the containment tests run inside the sandbox.
-        .executableTarget(name: "SandboxProbe", path: "Sources/SandboxProbe"),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        // Probe/ holds the C attack program the containment tests compile and run inside.
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], exclude: ["Probe"]),
         .testTarget(name: "RunnerTests", dependencies: ["Sandbox"]),
     ]
 )
