@@ -147,6 +147,7 @@ int main(int argc, char **argv) {
     if (!strcmp(attack, "fork-bomb")) return fork_bomb();
     if (!strcmp(attack, "memory-hog")) return memory_hog();
     if (!strcmp(attack, "spin")) for (;;) {}
+    if (!strcmp(attack, "segv")) { *(volatile int *)0 = 1; return 0; }
     if (!strcmp(attack, "daemon")) return daemonize();
     fprintf(stderr, "unknown attack %s\n", attack);
     return 2;
