@@ -55,8 +55,8 @@ enum RunnerProcess {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "agentgrid-runner not built at \(binary)")
         let scratch = try TemporaryDirectory(prefix: "runner-io")
         let stdoutPath = scratch.path + "/stdout", stderrPath = scratch.path + "/stderr"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        try #require(FileManager.default.createFile(atPath: stdoutPath, contents: nil))
+        try #require(FileManager.default.createFile(atPath: stderrPath, contents: nil))
         let stdoutHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
         let stderrHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
 

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import Glibc
 
 /// Runs programs in sandboxes, at most `slots` at once. Safe to drive concurrently from any
 /// number of tasks; cancelling a task kills its run.
@@ -80,7 +81,7 @@ public final class SandboxEngine: Sendable {
 
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<RunResult, Never>) in
-                Thread { continuation.resume(returning: Supervisor.run(context)) }.start()
+                slot.supervisorQueue.async { continuation.resume(returning: Supervisor.run(context)) }
             }
         } onCancel: {
             context.cancel.fire()

@@ -1,13 +1,20 @@
+import Dispatch
+
 /// One place a run can happen: a reusable cgroup and an unprivileged host uid of its own.
 final class Slot: Sendable {
     let index: Int
     let cgroup: any CgroupSlot
     let lease: HostIDLease
+    /// The supervisor blocks in poll(2) for the whole run, so it gets a thread outside the
+    /// Swift concurrency pool; a serial queue per slot reuses Dispatch's threads instead of
+    /// creating one per run.
+    let supervisorQueue: DispatchQueue
 
     init(index: Int, cgroup: any CgroupSlot, lease: HostIDLease) {
         self.index = index
         self.cgroup = cgroup
         self.lease = lease
+        supervisorQueue = DispatchQueue(label: "agentgrid.sandbox.slot\(index)", qos: .userInitiated)
     }
 }
 

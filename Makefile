@@ -1,0 +1,40 @@
+# AgentGrid. `make run` and `make test` do all the set-up on a fresh Debian machine (as root).
+SHELL := /bin/bash
+SWIFT ?= swift
+# Debian packages the build, the tests and the benchmark need.
+PACKAGES := libseccomp-dev libcap-dev libc6-dev gcc bubblewrap util-linux
+
+.PHONY: deps build run test bench clean
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+# Reports the host's isolation features, then runs a demo program under the default profile
+# and prints its result record.
+run: build
+	.build/debug/agentgrid-runner check
+	@echo
+	@echo '--- demo: a shell in the default sandbox (result record below, on stderr) ---'
+	.build/debug/agentgrid-runner exec --json -- /bin/sh -c \
+		'echo "hello from $$(hostname) as $$(id -u):$$(id -g)"; echo "visible: $$(ls / | tr "\n" " ")"; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status'
+
+# Everything runs in parallel except the suite that counts process-wide descriptors and
+# mounts, which runs alone afterwards.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip EngineLeakTests
+	$(SWIFT) test --skip-build --filter EngineLeakTests --no-parallel
+
+bench: deps
+	$(SWIFT) build -c release --product agentgrid-bench
+	.build/release/agentgrid-bench --runs $${RUNS:-300} --profiles profiles
+
+clean:
+	rm -rf .build
