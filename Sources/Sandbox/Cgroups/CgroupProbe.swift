@@ -78,7 +78,7 @@ public struct CgroupProbe: Sendable, Equatable {
         guard halves.count == 2 else { return nil }
         let left = halves[0].split(separator: " ")
         let right = halves[1].split(separator: " ")
-        guard left.count >= 5, right.count >= 3, right[0] == "cgroup" || right[0] == "cgroup2" else { return nil }
+        guard left.count >= 6, right.count >= 3, right[0] == "cgroup" || right[0] == "cgroup2" else { return nil }
         let options = right[2].split(separator: ",").map(String.init).filter { $0 != "rw" && $0 != "ro" }
         return Mount(path: unescapeMountPath(String(left[4])), filesystem: String(right[0]), options: options,
                      mountOptions: left[5].split(separator: ",").map(String.init))

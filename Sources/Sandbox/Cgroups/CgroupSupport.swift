@@ -11,11 +11,20 @@ func parsePids(_ text: String) -> [Int32] {
     text.split(whereSeparator: \.isNewline).compactMap { Int32($0.trimmingWhitespace()) }
 }
 
+/// mkdir -p. Another engine may remove a shared, momentarily empty parent (agentgrid/) while
+/// we descend, so a vanished parent means starting over, a few times.
 func makeDirectories(_ path: String) throws(SystemError) {
-    var current = ""
-    for component in path.split(separator: "/") {
-        current += "/\(component)"
-        if mkdir(current, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", path: current) }
+    for attempt in 1...3 {
+        var current = ""
+        var vanished = false
+        for component in path.split(separator: "/") {
+            current += "/\(component)"
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                if errno == ENOENT && attempt < 3 { vanished = true; break }
+                throw SystemError("mkdir", path: current)
+            }
+        }
+        if !vanished { return }
     }
 }
 

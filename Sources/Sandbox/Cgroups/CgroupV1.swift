@@ -57,7 +57,8 @@ final class CgroupV1Slot: CgroupSlot, @unchecked Sendable {
     let cpuQuota: ControlFile
     let cpuUsage: ControlFile
     let freezerState: ControlFile
-    let tasks: ControlFile
+    let pidsCurrent: ControlFile
+    let tasksPath: String
     private var applied: CgroupLimits?
 
     init(driver: CgroupV1Driver, name: String) throws(SystemError) {
@@ -79,7 +80,8 @@ final class CgroupV1Slot: CgroupSlot, @unchecked Sendable {
         cpuQuota = try ControlFile(path: "\(cpu)/cpu.cfs_quota_us", writable: true)
         cpuUsage = try ControlFile(path: "\(driver.directory("cpuacct", slot: name))/cpuacct.usage", writable: true)
         freezerState = try ControlFile(path: "\(driver.directory("freezer", slot: name))/freezer.state", writable: true)
-        tasks = try ControlFile(path: "\(pids)/cgroup.procs", writable: false)
+        pidsCurrent = try ControlFile(path: "\(pids)/pids.current", writable: false)
+        tasksPath = "\(pids)/cgroup.procs"
         try ControlFile(path: "\(cpu)/cpu.cfs_period_us", writable: true).write(String(cpuPeriodMicroseconds))
         // Keep the run's pages in RAM: the memory limit is a RAM limit, never a swap budget.
         try? ControlFile(path: "\(memory)/memory.swappiness", writable: true).write("0")
@@ -122,7 +124,13 @@ final class CgroupV1Slot: CgroupSlot, @unchecked Sendable {
             oomKills: (try oomControl.readField("oom_kill") ?? 0) - baseline.oomKills)
     }
 
-    func processes() throws(SystemError) -> [Int32] { parsePids(try tasks.read()) }
+    /// v1 caches a cgroup.procs listing per open file for a second, so a descriptor kept open
+    /// would keep answering with a stale list: open it afresh. pids.current, a plain counter,
+    /// answers the common "already empty" case without listing at all.
+    func processes() throws(SystemError) -> [Int32] {
+        if try pidsCurrent.readInteger() == 0 { return [] }
+        return parsePids(try ControlFile(path: tasksPath, writable: false).read())
+    }
 
     func killAll() throws(SystemError) {
         // Freezing first means nothing can fork between reading the list and the kills.

@@ -68,6 +68,11 @@ public enum HostCheck {
         public var seccomp: String?
         public var wallMicroseconds: Int64
 
+        enum CodingKeys: String, CodingKey {
+            case profile, outcome, uid, capEff = "cap_eff", capBnd = "cap_bnd", noNewPrivs = "no_new_privs"
+            case seccomp, wallMicroseconds = "wall_us"
+        }
+
         public init(profile: String, result: RunResult) {
             self.profile = profile
             outcome = result.setupError.map { "\(result.outcome.rawValue) (\($0))" } ?? result.outcome.rawValue

@@ -61,6 +61,9 @@ public struct MountPlan: Sendable, Equatable {
         if let bundle = request.bundleDirectory {
             visible.append((PathMapping(source: bundle, destination: "/agent"), true))
         }
+        // What covers each destination, decided first; emitted shallowest first so a tmpfs
+        // never hides a bind beneath it (a bind at /work/data lands inside the /work tmpfs).
+        var covers: [(destination: String, step: [MountStep])] = []
         for (mapping, readOnly) in visible {
             try checkInsidePath(mapping.destination)
             switch lookup(mapping.source) {
@@ -68,32 +71,43 @@ public struct MountPlan: Sendable, Equatable {
                 if mapping.optional { continue }
                 throw MountPlanError.missingSource(mapping.source)
             case .symlink(let target):
-                addParents(of: mapping.destination)
-                steps.append(.symlink(mapping.destination, pointingTo: target))
-                created.insert(mapping.destination)
+                covers.append((mapping.destination, [.symlink(mapping.destination, pointingTo: target)]))
             case .directory:
-                addDirectory(mapping.destination)
-                steps.append(.bind(source: mapping.source, destination: mapping.destination, readOnly: readOnly))
+                covers.append((mapping.destination, [
+                    .directory(mapping.destination, mode: 0o755),
+                    .bind(source: mapping.source, destination: mapping.destination, readOnly: readOnly)]))
             case .file:
-                addParents(of: mapping.destination)
-                steps.append(.file(mapping.destination))
-                created.insert(mapping.destination)
-                steps.append(.bind(source: mapping.source, destination: mapping.destination, readOnly: readOnly))
+                covers.append((mapping.destination, [
+                    .file(mapping.destination),
+                    .bind(source: mapping.source, destination: mapping.destination, readOnly: readOnly)]))
             case .other:
                 throw MountPlanError.unsupportedSource(mapping.source)
             }
         }
         let workdir = request.workingDirectory ?? filesystem.workdir
         try checkInsidePath(workdir)
-        let bound = Set(steps.map(\.destination))
+        let bound = Set(covers.map(\.destination))
         let size = "size=\(tmpfsBytes),nr_inodes=\(max(1024, tmpfsBytes / 4096))"
         for path in filesystem.tmpfs where !bound.contains(path) {
-            addDirectory(path)
-            steps.append(.tmpfs(path, options: "\(size),mode=1777", readOnly: false))
+            try checkInsidePath(path)
+            covers.append((path, [.directory(path, mode: 0o755), .tmpfs(path, options: "\(size),mode=1777", readOnly: false)]))
         }
         if !bound.contains(workdir) && !filesystem.tmpfs.contains(workdir) && !isCovered(workdir, by: bound) {
-            addDirectory(workdir)
-            steps.append(.tmpfs(workdir, options: "\(size),mode=0755,uid=\(identity.uid),gid=\(identity.gid)", readOnly: false))
+            covers.append((workdir, [
+                .directory(workdir, mode: 0o755),
+                .tmpfs(workdir, options: "\(size),mode=0755,uid=\(identity.uid),gid=\(identity.gid)", readOnly: false)]))
+        }
+        let depth = { (path: String) in path.split(separator: "/").count }
+        for cover in covers.enumerated().sorted(by: { (depth($0.element.destination), $0.offset) < (depth($1.element.destination), $1.offset) }) {
+            addParents(of: cover.element.destination)
+            for step in cover.element.step {
+                if case .directory(let path, _) = step {
+                    addDirectory(path)
+                } else {
+                    created.insert(step.destination)
+                    steps.append(step)
+                }
+            }
         }
         addProc()
         try addDevices(filesystem.devices)
