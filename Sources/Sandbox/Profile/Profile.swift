@@ -61,51 +61,6 @@ public struct Bounded<Value: Comparable & Sendable & Equatable>: Sendable, Equat
     }
 }
 
-/// Every resource limit a profile sets, each with its default and its ceiling.
-public struct LimitPolicy: Sendable, Equatable {
-    /// Memory (RAM + tmpfs pages + kernel memory charged to the run), bytes. No swap.
-    public var memoryBytes: Bounded<Int64>
-    /// Processes and threads alive at once.
-    public var pids: Bounded<Int64>
-    /// CPU bandwidth in thousandths of a CPU (500 = half a core).
-    public var milliCPUs: Bounded<Int64>
-    /// CPU time the whole run may consume, milliseconds.
-    public var cpuTimeMs: Bounded<Int64>
-    /// Wall-clock time from start to kill, milliseconds (monotonic clock).
-    public var wallTimeMs: Bounded<Int64>
-    /// Bytes of stdout kept; one byte more ends the run as `output_limit`.
-    public var stdoutBytes: Bounded<Int64>
-    /// Bytes of stderr kept; one byte more ends the run as `output_limit`.
-    public var stderrBytes: Bounded<Int64>
-    /// Size of each writable tmpfs (`/tmp`, the working directory), bytes.
-    public var tmpfsBytes: Bounded<Int64>
-    /// RLIMIT_NOFILE.
-    public var openFiles: Bounded<Int64>
-    /// RLIMIT_FSIZE: the largest file the program may write, bytes.
-    public var fileSizeBytes: Bounded<Int64>
-    /// RLIMIT_STACK, bytes.
-    public var stackBytes: Bounded<Int64>
-
-    public init(
-        memoryBytes: Bounded<Int64>, pids: Bounded<Int64>, milliCPUs: Bounded<Int64>,
-        cpuTimeMs: Bounded<Int64>, wallTimeMs: Bounded<Int64>, stdoutBytes: Bounded<Int64>,
-        stderrBytes: Bounded<Int64>, tmpfsBytes: Bounded<Int64>, openFiles: Bounded<Int64>,
-        fileSizeBytes: Bounded<Int64>, stackBytes: Bounded<Int64>
-    ) {
-        self.memoryBytes = memoryBytes
-        self.pids = pids
-        self.milliCPUs = milliCPUs
-        self.cpuTimeMs = cpuTimeMs
-        self.wallTimeMs = wallTimeMs
-        self.stdoutBytes = stdoutBytes
-        self.stderrBytes = stderrBytes
-        self.tmpfsBytes = tmpfsBytes
-        self.openFiles = openFiles
-        self.fileSizeBytes = fileSizeBytes
-        self.stackBytes = stackBytes
-    }
-}
-
 /// What the program's fresh root contains besides `/proc`, `/dev` and the root itself.
 public struct FilesystemPolicy: Sendable, Equatable {
     /// Host paths made visible read-only, each at the same or another path inside.
