@@ -48,12 +48,8 @@ import Testing
         try victim.run()
         defer { victim.terminate() }
         try await Task.sleep(for: .milliseconds(100))
-        let result = try await Fixture.withEngine(slots: 1, hostIDs: uid..<(uid + 1)) { engine in
-            try await engine.run(
-                RunRequest(arguments: ["/bin/sh", "-c", "/probe kill-all; /probe kill \(victim.processIdentifier)"],
-                           readOnlyBinds: [Fixture.probeBind]),
-                profile: Fixture.profile())
-        }
+        let result = try await Fixture.run(
+            RunRequest(arguments: ["/bin/sh", "-c", "/probe kill-all; /probe kill \(victim.processIdentifier)"]), asHostID: uid)
         #expect(result.output.contains("kill: refused ESRCH"), "\(result.output)")
         #expect(victim.isRunning)
         #expect(kill(victim.processIdentifier, 0) == 0)
@@ -61,10 +57,7 @@ import Testing
 
     @Test func doubleForkedDaemonDoesNotSurviveTheRun() async throws {
         let uid: UInt32 = 706_000 + UInt32(getpid() % 1_000)
-        let result = try await Fixture.withEngine(slots: 1, hostIDs: uid..<(uid + 1)) { engine in
-            try await engine.run(RunRequest(arguments: ["/probe", "daemon"], readOnlyBinds: [Fixture.probeBind]),
-                                 profile: Fixture.profile())
-        }
+        let result = try await Fixture.run(RunRequest(arguments: ["/probe", "daemon"]), asHostID: uid)
         #expect(result.output == "daemon started\n")
         #expect(result.outcome == .completed)
         #expect(hostProcesses(ownedBy: uid).isEmpty)
@@ -72,24 +65,18 @@ import Testing
 
     @Test func processThatIgnoresSigtermIsGoneAfterATimeout() async throws {
         let uid: UInt32 = 707_000 + UInt32(getpid() % 1_000)
-        let result = try await Fixture.withEngine(slots: 1, hostIDs: uid..<(uid + 1)) { engine in
-            try await engine.run(
-                RunRequest(arguments: ["/bin/sh", "-c", "trap '' TERM HUP; (trap '' TERM; sleep 100) & sleep 100"],
-                           limits: LimitRequest(wallTimeMs: 300)),
-                profile: Fixture.profile())
-        }
+        let result = try await Fixture.run(
+            RunRequest(arguments: ["/bin/sh", "-c", "trap '' TERM HUP; (trap '' TERM; sleep 100) & sleep 100"],
+                       limits: LimitRequest(wallTimeMs: 300)),
+            asHostID: uid)
         #expect(result.outcome == .timeout)
         #expect(hostProcesses(ownedBy: uid).isEmpty)
     }
 
     @Test func forkBombIsHeldByThePidsLimit() async throws {
         let uid: UInt32 = 708_000 + UInt32(getpid() % 1_000)
-        let result = try await Fixture.withEngine(slots: 1, hostIDs: uid..<(uid + 1)) { engine in
-            try await engine.run(
-                RunRequest(arguments: ["/probe", "fork-bomb"], limits: LimitRequest(pids: 16, wallTimeMs: 1_000),
-                           readOnlyBinds: [Fixture.probeBind]),
-                profile: Fixture.profile())
-        }
+        let result = try await Fixture.run(
+            RunRequest(arguments: ["/probe", "fork-bomb"], limits: LimitRequest(pids: 16, wallTimeMs: 1_000)), asHostID: uid)
         let forked = Int(result.output.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
         #expect(forked >= 1 && forked < 16, "forked \(forked)")
         #expect(result.outcome == .timeout)

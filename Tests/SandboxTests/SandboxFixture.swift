@@ -75,6 +75,16 @@ enum Fixture {
         }
     }
 
+    /// One run on a one-slot engine whose only host uid is `uid`, so the test can look for
+    /// that uid's processes on the host afterwards. The probe is bound at /probe.
+    static func run(_ request: RunRequest, asHostID uid: UInt32, profile: String = "default") async throws -> RunResult {
+        var request = request
+        request.readOnlyBinds.append(probeBind)
+        return try await withEngine(slots: 1, hostIDs: uid..<(uid + 1)) { engine in
+            try await engine.run(request, profile: Self.profile(profile))
+        }
+    }
+
     @discardableResult
     static func shell(_ arguments: [String]) -> Int32 {
         let process = Process()

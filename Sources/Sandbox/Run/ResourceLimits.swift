@@ -65,6 +65,8 @@ extension ResourceLimits where Value == Int64? {
         stderrBytes: Int64? = nil, tmpfsBytes: Int64? = nil, openFiles: Int64? = nil,
         fileSizeBytes: Int64? = nil, stackBytes: Int64? = nil
     ) {
+        // The same assignments as the memberwise init: delegating to it would pick this
+        // more specific overload again.
         self.memoryBytes = memoryBytes
         self.pids = pids
         self.milliCPUs = milliCPUs
