@@ -61,6 +61,12 @@ import Testing
         #expect(fromFile.output.trimmingCharacters(in: .whitespacesAndNewlines) == "12")
     }
 
+    @Test func stdinLargerThanWhatTheProgramReadsIsNotAProblem() async throws {
+        // The program exits without reading: the supervisor's writes hit EPIPE, and it carries on.
+        let result = try await Fixture.run(["/bin/true"], input: .bytes([UInt8](repeating: 65, count: 4 << 20)))
+        #expect(result.outcome == .completed)
+    }
+
     @Test func exitCodesAndSignalsAreReported() async throws {
         let exited = try await Fixture.run(["/bin/sh", "-c", "exit 3"])
         #expect(exited.outcome == .failed && exited.exitCode == 3 && exited.signal == nil)

@@ -110,8 +110,3 @@ func hostProcesses(ownedBy uid: UInt32) -> [Int32] {
         return uidLine?.split(whereSeparator: \.isWhitespace).dropFirst().first == Substring(String(uid))
     }
 }
-
-/// Open descriptors of this test process.
-func openDescriptorCount() -> Int {
-    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).count
-}

@@ -146,5 +146,20 @@ final class CgroupV1Slot: CgroupSlot, @unchecked Sendable {
             let path = "\(hierarchy)/\(driver.group)/\(name)"
             if rmdir(path) != 0 && errno != ENOENT { throw SystemError("rmdir", path: path) }
         }
+        closeFiles()
+    }
+
+    private func closeFiles() {
+        for file in procsFiles { file.close() }
+        memoryLimit.close()
+        memorySwapLimit?.close()
+        memoryPeak.close()
+        memoryUsage.close()
+        oomControl.close()
+        pidsMax.close()
+        cpuQuota.close()
+        cpuUsage.close()
+        freezerState.close()
+        pidsCurrent.close()
     }
 }

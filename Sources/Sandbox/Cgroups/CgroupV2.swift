@@ -125,5 +125,20 @@ final class CgroupV2Slot: CgroupSlot, @unchecked Sendable {
     func destroy() throws(SystemError) {
         try killAll()
         if rmdir(directory) != 0 && errno != ENOENT { throw SystemError("rmdir", path: directory) }
+        closeFiles()
+    }
+
+    private func closeFiles() {
+        procs.close()
+        memoryMax.close()
+        swapMax?.close()
+        memoryPeak?.close()
+        memoryCurrent.close()
+        memoryEvents.close()
+        pidsMax.close()
+        cpuMax.close()
+        cpuStat.close()
+        kill?.close()
+        freeze.close()
     }
 }

@@ -5,14 +5,20 @@ import Glibc
 /// releases itself if the process dies.
 final class HostIDLease: @unchecked Sendable {
     let id: UInt32
-    private let descriptor: Int32
+    private var descriptor: Int32
 
     private init(id: UInt32, descriptor: Int32) {
         self.id = id
         self.descriptor = descriptor
     }
 
-    deinit { close(descriptor) }
+    deinit { release() }
+
+    /// Gives the id back (closing the lock file drops the flock).
+    func release() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+    }
 
     static func claim(in range: Range<UInt32>, directory: String, avoiding taken: Set<UInt32>) throws(SystemError) -> HostIDLease {
         try makeDirectories(directory)

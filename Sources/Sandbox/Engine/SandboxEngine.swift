@@ -15,6 +15,9 @@ public final class SandboxEngine: Sendable {
 
     public init(configuration: EngineConfiguration) throws(SandboxError) {
         guard configuration.slots > 0 else { throw .invalidRequest("slots must be at least 1") }
+        // Feeding stdin to a program that exits early must be an EPIPE for the supervisor, not
+        // a SIGPIPE that kills the whole runner. (Children get default dispositions back.)
+        signal(SIGPIPE, SIG_IGN)
         self.configuration = configuration
         do throws(SystemError) {
             let probe = CgroupProbe.host()
@@ -102,7 +105,10 @@ public final class SandboxEngine: Sendable {
     /// Kills whatever is left and removes the engine's cgroups. Call once, after the last run.
     public func shutdown() async {
         _ = await pool.close()
-        for slot in allSlots { try? slot.cgroup.destroy() }
+        for slot in allSlots {
+            try? slot.cgroup.destroy()
+            slot.lease.release()
+        }
         try? cgroups.removeGroup()
     }
 

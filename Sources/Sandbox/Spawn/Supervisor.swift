@@ -314,7 +314,9 @@ struct Supervisor {
         closeIfOpen(&stdout)
         closeIfOpen(&stderr)
         closeIfOpen(&stdin)
-        return exit ?? reap(blocking: true) ?? ExitStatus(exitedAt: monotonicMicroseconds())
+        if let exit { return exit }
+        _ = sbx_pidfd_kill(pidfd)  // poll itself failed: end the run rather than wait blind
+        return reap(blocking: true) ?? ExitStatus(exitedAt: monotonicMicroseconds())
     }
 
     private mutating func drain(_ fd: inout Int32, stream: OutputStream) {

@@ -5,7 +5,7 @@ import Glibc
 /// spawn path.
 final class ControlFile: @unchecked Sendable {
     let path: String
-    let descriptor: Int32
+    private(set) var descriptor: Int32
 
     init(path: String, writable: Bool, readable: Bool = true) throws(SystemError) {
         let mode: Int32 = writable ? (readable ? O_RDWR : O_WRONLY) : O_RDONLY
@@ -15,7 +15,13 @@ final class ControlFile: @unchecked Sendable {
         self.descriptor = fd
     }
 
-    deinit { close(descriptor) }
+    deinit { close() }
+
+    /// Closes now rather than whenever the last reference goes (engine shutdown).
+    func close() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
 
     func write(_ text: String) throws(SystemError) {
         var bytes = Array(text.utf8)
