@@ -16,7 +16,10 @@ import Testing
             task.cancel()
             let result = try await task.value
             #expect(result.outcome == .cancelled)
-            #expect(ContinuousClock.now - start < .seconds(2))
+            // The kill lands right after the cancel: the run's own wall time stays near 200 ms.
+            #expect(result.wallMs < 1_000, "\(result)")
+            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(result.setupError == nil)
         }
     }
 

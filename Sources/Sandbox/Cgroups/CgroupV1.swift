@@ -60,6 +60,7 @@ final class CgroupV1Slot: CgroupSlot, @unchecked Sendable {
     let pidsCurrent: ControlFile
     let tasksPath: String
     private var applied: CgroupLimits?
+    private var destroyed = false
 
     init(driver: CgroupV1Driver, name: String) throws(SystemError) {
         self.name = name
@@ -141,12 +142,14 @@ final class CgroupV1Slot: CgroupSlot, @unchecked Sendable {
     }
 
     func destroy() throws(SystemError) {
+        if destroyed { return }
         try killAll()
         for hierarchy in driver.hierarchies {
             let path = "\(hierarchy)/\(driver.group)/\(name)"
             if rmdir(path) != 0 && errno != ENOENT { throw SystemError("rmdir", path: path) }
         }
         closeFiles()
+        destroyed = true
     }
 
     private func closeFiles() {

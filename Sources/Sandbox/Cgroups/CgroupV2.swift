@@ -60,6 +60,7 @@ final class CgroupV2Slot: CgroupSlot, @unchecked Sendable {
     let kill: ControlFile?
     let freeze: ControlFile
     private var applied: CgroupLimits?
+    private var destroyed = false
 
     init(directory: String, name: String) throws(SystemError) {
         self.name = name
@@ -123,9 +124,11 @@ final class CgroupV2Slot: CgroupSlot, @unchecked Sendable {
     }
 
     func destroy() throws(SystemError) {
+        if destroyed { return }
         try killAll()
         if rmdir(directory) != 0 && errno != ENOENT { throw SystemError("rmdir", path: directory) }
         closeFiles()
+        destroyed = true
     }
 
     private func closeFiles() {
