@@ -287,23 +287,28 @@ static int child_main(void *argument) {
 // memory and the parent thread sleeps until execve (CLONE_VM | CLONE_VFORK, as posix_spawn
 // does): no page tables copied, no copy-on-write faults afterwards in a large runner. With a
 // user namespace the parent must write the id maps while the child waits, so it gets a copy.
-enum { CHILD_STACK_SIZE = 256 * 1024 };
+void *sbx_stack_allocate(size_t size) {
+    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    return stack == MAP_FAILED ? NULL : stack;
+}
+
+void sbx_stack_free(void *stack, size_t size) {
+    if (stack != NULL) munmap(stack, size);
+}
 
 pid_t sbx_spawn(const struct sbx_plan *plan, int *pidfd) {
     int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD | SIGCHLD;
     if (plan->new_user_namespace) flags |= CLONE_NEWUSER;
     else flags |= CLONE_VM | CLONE_VFORK;
-    void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) return -1;
+    if (plan->stack == NULL || plan->stack_size < 64 * 1024) { errno = EINVAL; return -1; }
     // No signal handler of the parent may run on the child's stack before it resets them.
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     int fd = -1;
-    pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, flags, (void *)plan, &fd);
+    pid_t pid = clone(child_main, (char *)plan->stack + plan->stack_size, flags, (void *)plan, &fd);
     int saved_errno = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
-    munmap(stack, CHILD_STACK_SIZE);  // with CLONE_VFORK the child has exec'd or exited by now
     if (pid < 0) { errno = saved_errno; return -1; }
     *pidfd = fd;
     return pid;

@@ -26,12 +26,13 @@ struct SandboxBench {
             exit(1)
         }
 
-        @Sendable func sandboxed() async throws -> Int64 {
+        @Sendable func sandboxedRun() async throws -> (total: Int64, child: Int64) {
             let start = now()
             let result = try await engine.run(request, profile: profile)
             guard result.outcome == .completed else { throw BenchError(message: "run ended as \(result.outcome): \(result.setupError?.description ?? "")") }
-            return now() - start
+            return (now() - start, result.wallMicroseconds)
         }
+        @Sendable func sandboxed() async throws -> Int64 { try await sandboxedRun().total }
 
         // Warm up every path (page cache, filter compilation, slot cgroups).
         for _ in 0..<20 {
@@ -40,21 +41,34 @@ struct SandboxBench {
             _ = bwrap.runOnce()
         }
         // Interleaved, so drift in the machine's load affects every contender alike.
-        var ours = Samples(), bareSamples = Samples(), bwrapSamples = Samples()
+        var ours = Samples(), childOnly = Samples(), bareSamples = Samples(), bwrapSamples = Samples()
         for _ in 0..<runs {
-            ours.add(try await sandboxed())
+            let run = try await sandboxedRun()
+            ours.add(run.total)
+            childOnly.add(run.child)
             if let value = bare.runOnce() { bareSamples.add(value) }
             if let value = bwrap.runOnce() { bwrapSamples.add(value) }
         }
 
-        let perCaller = max(50, runs / 2)
-        let oursRate = try await throughput(callers: 2, runsEach: perCaller) { _ = try await sandboxed() }
-        let bwrapRate = try await throughput(callers: 2, runsEach: perCaller) {
-            guard bwrap.runOnce() != nil else { throw BenchError(message: "bwrap failed") }
+        // Throughput in alternating rounds, so a burst of noise on this shared machine
+        // (steal time) cannot land on one contender only.
+        let rounds = 6, perCallerPerRound = max(10, runs / 12)
+        var oursTime: Int64 = 0, bwrapTime: Int64 = 0
+        for _ in 0..<rounds {
+            oursTime += try await elapsed(callers: 2, runsEach: perCallerPerRound) { _ = try await sandboxed() }
+            bwrapTime += try await elapsed(callers: 2, runsEach: perCallerPerRound) {
+                guard bwrap.runOnce() != nil else { throw BenchError(message: "bwrap failed") }
+            }
         }
+        let totalRuns = Double(rounds * 2 * perCallerPerRound)
+        let oursRate = totalRuns / (Double(oursTime) / 1_000_000)
+        let bwrapRate = totalRuns / (Double(bwrapTime) / 1_000_000)
         await engine.shutdown()
 
-        let rows: [(String, Samples)] = [("agentgrid (default profile)", ours), ("bubblewrap", bwrapSamples), ("bare fork+exec", bareSamples)]
+        let rows: [(String, Samples)] = [
+            ("agentgrid (default profile)", ours), ("  of which clone to reaped", childOnly),
+            ("bubblewrap", bwrapSamples), ("bare fork+exec", bareSamples),
+        ]
         print("spawn-to-exit of \(program), \(runs) runs each")
         print("contender                       p50 ms    p99 ms")
         for (name, samples) in rows {
@@ -78,8 +92,8 @@ struct SandboxBench {
         }.joined(separator: ",") + "}")
     }
 
-    /// Completed runs per second with `callers` tasks each running `runsEach` back to back.
-    static func throughput(callers: Int, runsEach: Int, _ body: @escaping @Sendable () async throws -> Void) async throws -> Double {
+    /// Microseconds for `callers` tasks each running `runsEach` back to back.
+    static func elapsed(callers: Int, runsEach: Int, _ body: @escaping @Sendable () async throws -> Void) async throws -> Int64 {
         let start = now()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<callers {
@@ -89,7 +103,7 @@ struct SandboxBench {
             }
             try await group.waitForAll()
         }
-        return Double(callers * runsEach) / (Double(now() - start) / 1_000_000)
+        return now() - start
     }
 }
 

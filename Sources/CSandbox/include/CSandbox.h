@@ -90,6 +90,11 @@ struct sbx_filter {
 };
 
 struct sbx_plan {
+    // the child's stack: owned by the caller's slot and reused (one spawn at a time per stack);
+    // mapping and unmapping one per run cost TLB-shootdown IPIs across the runner's threads
+    void *stack;
+    size_t stack_size;
+
     // namespaces
     int32_t new_user_namespace;      // CLONE_NEWUSER: wait on sync_fd until the maps are written
     int32_t sync_fd;                 // read end; -1 when no wait is needed
@@ -127,6 +132,10 @@ struct sbx_plan {
     char *const *argv;
     char *const *envp;
 };
+
+// A stack for sbx_plan.stack (mmap'd; NULL on failure), and its release.
+void *sbx_stack_allocate(size_t size);
+void sbx_stack_free(void *stack, size_t size);
 
 // Clones the child into new namespaces and runs the plan there. Returns the child's pid
 // (and its pidfd in *pidfd) or -1 with errno set. Never returns in the child.

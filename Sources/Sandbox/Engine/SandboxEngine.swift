@@ -35,7 +35,7 @@ public final class SandboxEngine: Sendable {
                 let cgroup = try cgroups.makeSlot(named: "slot\(index)")
                 // A leftover of a crashed engine of the same name is emptied before reuse.
                 try cgroup.killAll()
-                slots.append(Slot(index: index, cgroup: cgroup, lease: lease))
+                slots.append(Slot(index: index, cgroup: cgroup, lease: lease, stack: try ChildStack()))
             }
             allSlots = slots
         } catch {
@@ -73,7 +73,7 @@ public final class SandboxEngine: Sendable {
                 hostIdentity: hostIdentity, filters: [CompiledFilter.guardFilter, filter],
                 executables: executables, environment: environment.map { "\($0.name)=\($0.value)" },
                 workdir: request.workingDirectory ?? profile.filesystem.workdir, root: rootMountPoint,
-                capLastCap: HostInfo.capLastCap, slot: slot.cgroup, cancel: try CancelSignal())
+                capLastCap: HostInfo.capLastCap, slot: slot.cgroup, stack: slot.stack, cancel: try CancelSignal())
         } catch let error as MountPlanError {
             await pool.release(slot)
             throw .mount(error)

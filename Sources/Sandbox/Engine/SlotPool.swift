@@ -9,8 +9,10 @@ final class Slot: Sendable {
     /// Swift concurrency pool; a serial queue per slot reuses Dispatch's threads instead of
     /// creating one per run.
     let supervisorQueue: DispatchQueue
+    let stack: ChildStack
 
-    init(index: Int, cgroup: any CgroupSlot, lease: HostIDLease) {
+    init(index: Int, cgroup: any CgroupSlot, lease: HostIDLease, stack: ChildStack) {
+        self.stack = stack
         self.index = index
         self.cgroup = cgroup
         self.lease = lease

@@ -19,8 +19,10 @@ final class ChildPlan {
         mounts: MountPlan, root: String, identity: MountPlan.Identity, userNamespace: Bool,
         hostname: String, workdir: String, limits: ResolvedLimits, filters: [sbx_filter],
         cgroupProcs: [Int32], executables: [String], arguments: [String],
-        environment: [String], descriptors: Descriptors, capLastCap: Int32
+        environment: [String], descriptors: Descriptors, capLastCap: Int32, stack: ChildStack
     ) {
+        plan.stack = stack.base
+        plan.stack_size = stack.size
         plan.new_user_namespace = userNamespace ? 1 : 0
         plan.sync_fd = descriptors.sync
         plan.stdin_fd = descriptors.stdin
@@ -182,6 +184,20 @@ final class ChildPlan {
         pointer.initialize(from: values, count: values.count)
         return pointer
     }
+}
+
+/// The stack a slot's children start on, mapped once for the slot's lifetime.
+final class ChildStack: @unchecked Sendable {
+    static let size = 256 * 1024
+    let base: UnsafeMutableRawPointer
+    var size: Int { Self.size }
+
+    init() throws(SystemError) {
+        guard let base = sbx_stack_allocate(Self.size) else { throw SystemError("mmap child stack") }
+        self.base = base
+    }
+
+    deinit { sbx_stack_free(base, Self.size) }
 }
 
 extension String {

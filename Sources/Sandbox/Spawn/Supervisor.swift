@@ -17,6 +17,7 @@ struct RunContext {
     var root: String
     var capLastCap: Int32
     var slot: any CgroupSlot
+    var stack: ChildStack
     var cancel: CancelSignal
 }
 
@@ -98,7 +99,7 @@ struct Supervisor {
             arguments: context.request.arguments, environment: context.environment,
             descriptors: .init(stdin: stdinRead, stdout: outPipe.write, stderr: errPipe.write,
                                report: report.write, sync: sync.read),
-            capLastCap: context.capLastCap)
+            capLastCap: context.capLastCap, stack: context.stack)
 
         let start = monotonicMicroseconds()
         guard let child = plan.spawn() else {
