@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
     ],
     targets: [
         // The child side of clone(): async-signal-safe C that runs between clone and execve.
@@ -25,15 +26,25 @@ let package = Package(
             name: "Sandbox",
             dependencies: ["CSandbox", .product(name: "Yams", package: "Yams")]
         ),
+        // The runner protocol's wire types and framing, shared by the runner and the control plane.
+        .target(
+            name: "RunnerProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
         .executableTarget(
             name: "Runner",
-            dependencies: ["Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Sandbox", "RunnerProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .executableTarget(name: "ControlPlane"),
         // `make bench`: spawn latency beside bare fork+exec and bubblewrap.
         .executableTarget(name: "SandboxBench", dependencies: ["Sandbox"]),
         // Probe/ holds the C attack program the containment tests compile and run inside.
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], exclude: ["Probe"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Sandbox", "RunnerProtocol"]),
     ]
 )

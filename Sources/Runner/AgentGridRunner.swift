@@ -5,7 +5,7 @@ struct AgentGridRunner: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agentgrid-runner",
         abstract: "Runs AgentGrid agent programs in sandboxes (namespaces, seccomp, cgroups).",
-        subcommands: [ExecCommand.self, CheckCommand.self]
+        subcommands: [ExecCommand.self, CheckCommand.self, ServeCommand.self, SubmitCommand.self]
     )
 
     /// `--json FILE` and `--json=FILE` become `--json-file FILE`, so `--json` can be both a flag

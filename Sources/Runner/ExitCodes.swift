@@ -14,18 +14,24 @@ enum RunnerExit {
     static let cancelled: Int32 = 130       // interrupted (SIGINT/SIGTERM) and killed
 
     static func code(for result: RunResult) -> Int32 {
-        switch result.outcome {
-        case .completed, .failed:
-            if let code = result.exitCode { return code }
-            return 128 + (result.signal ?? 0)
-        case .timeout: return timeout
-        case .oom: return oom
-        case .seccompViolation: return seccompViolation
-        case .outputLimit: return outputLimit
-        case .cancelled: return cancelled
-        case .setupError:
-            if result.setupError?.step == "execve" {
-                switch result.setupError?.errno {
+        code(outcome: result.outcome.rawValue, exitCode: result.exitCode, signal: result.signal,
+             setupStep: result.setupError?.step, setupErrno: result.setupError?.errno)
+    }
+
+    /// The same mapping for a record that came over the wire.
+    static func code(outcome: String, exitCode: Int32?, signal: Int32?, setupStep: String?, setupErrno: Int32?) -> Int32 {
+        switch RunResult.Outcome(rawValue: outcome) {
+        case .completed?, .failed?:
+            if let exitCode { return exitCode }
+            return 128 + (signal ?? 0)
+        case .timeout?: return timeout
+        case .oom?: return oom
+        case .seccompViolation?: return seccompViolation
+        case .outputLimit?: return outputLimit
+        case .cancelled?: return cancelled
+        case .setupError?, nil:
+            if setupStep == "execve" {
+                switch setupErrno {
                 case 2?, 20?: return notFound          // ENOENT, ENOTDIR
                 case 13?, 8?: return notExecutable     // EACCES, ENOEXEC
                 default: break

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import RunnerProtocol
+import Sandbox
+
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Run one program through a runner daemon and exit like `exec` does.",
+        discussion: "Exit status as for exec; 75 when the runner answers busy (or is draining), 69 when it cannot be reached or refuses the request."
+    )
+
+    @Option(name: .long, help: "The runner's Unix socket.")
+    var socket: String = "/run/agentgrid/runner.sock"
+
+    @Option(name: .long, help: "Profile name.")
+    var profile: String = "default"
+
+    @Option(name: .long, help: "Memory limit, e.g. 64M.")
+    var memory: String?
+
+    @Option(name: .long, help: "CPU-time limit, e.g. 2s.")
+    var timeout: String?
+
+    @Option(name: .customLong("wall-timeout"), help: "Wall-clock limit, e.g. 5s.")
+    var wallTimeout: String?
+
+    @Option(name: .customLong("env"), help: "Set K=V in the program's environment.")
+    var environment: [String] = []
+
+    @Option(name: .customLong("stdin"), help: "Feed this file to the program's stdin.")
+    var stdinFile: String?
+
+    @Option(name: .customLong("run-id"), help: "The run's id (default: a new UUID).")
+    var runID: String?
+
+    @Flag(name: .customLong("json"), help: "Print the result record as JSON on stderr (or --json FILE).")
+    var json = false
+
+    @Option(name: .customLong("json-file"), help: .hidden)
+    var jsonFile: String?
+
+    @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
+    var command: [String] = []
+
+    func run() async throws {
+        guard !command.isEmpty else { throw ValidationError("give the program after --") }
+        var limits = RequestedLimits()
+        if let memory {
+            guard let bytes = Quantity.bytes(memory) else { throw ValidationError("--memory: \(memory) is not a size like 64M") }
+            limits.memoryBytes = bytes
+        }
+        if let timeout {
+            guard let ms = Quantity.milliseconds(timeout) else { throw ValidationError("--timeout: \(timeout) is not a duration") }
+            limits.cpuTimeMs = ms
+        }
+        if let wallTimeout {
+            guard let ms = Quantity.milliseconds(wallTimeout) else { throw ValidationError("--wall-timeout: \(wallTimeout) is not a duration") }
+            limits.wallTimeMs = ms
+        }
+        let variables = try environment.map { pair -> ExecuteRequest.Variable in
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else { throw ValidationError("--env: \(pair) is not K=V") }
+            return .init(name: String(pair[..<equals]), value: String(pair[pair.index(after: equals)...]))
+        }
+        var stdin: [UInt8] = []
+        if let stdinFile {
+            guard let data = FileManager.default.contents(atPath: stdinFile) else { throw ValidationError("--stdin: cannot read \(stdinFile)") }
+            stdin = Array(data)
+        }
+        let id = runID ?? UUID().uuidString.lowercased()
+        let request = ExecuteRequest(runID: id, profile: profile, arguments: command, environment: variables,
+                                     limits: limits, stdin: stdin, streamLogs: true)
+
+        let client: RunnerClient
+        do {
+            client = try await RunnerClient.connect(socketPath: socket)
+        } catch {
+            fail("cannot reach the runner at \(socket): \(error)", code: SubmitExit.unreachable)
+        }
+        let cancel = SignalForwarder(signals: [SIGINT, SIGTERM]) {
+            Task { try? await RunnerClient.connect(socketPath: socket).exchange(client: "agentgrid-runner submit (cancel)", [.cancel(runID: id)]) { _ in false } }
+        }
+        defer { cancel.stop() }
+        var exitCode: Int32 = SubmitExit.unreachable
+        do {
+            try await client.exchange(client: "agentgrid-runner submit", [.execute(request)]) { message in
+                switch message {
+                case .log(let chunk) where chunk.runID == id:
+                    FileHandle(fileDescriptor: chunk.stream == "stdout" ? 1 : 2).write(Data(chunk.data))
+                    return true
+                case .rejected(let rejected, let reason, let detail) where rejected == id:
+                    if reason == .busy || reason == .draining {
+                        printError("agentgrid-runner: runner \(reason == .busy ? "busy" : "draining"): \(detail)")
+                        exitCode = SubmitExit.busy
+                    } else {
+                        printError("agentgrid-runner: rejected (\(reason.rawValue)): \(detail)")
+                        exitCode = reason == .limitAboveCeiling || reason == .unknownProfile ? RunnerExit.usage : SubmitExit.unreachable
+                    }
+                    return false
+                case .finished(let finished, let record, _) where finished == id:
+                    if let setup = record.setupError { printError("agentgrid-runner: \(setup.step): \(setup.errnoName) \(setup.detail ?? "")") }
+                    if json || jsonFile != nil { try writeRecord(record) }
+                    exitCode = SubmitExit.code(for: record)
+                    return false
+                case .error(let text):
+                    printError("agentgrid-runner: runner error: \(text)")
+                    return false
+                default:
+                    return true
+                }
+            }
+        } catch {
+            fail("\(error)", code: SubmitExit.unreachable)
+        }
+        Foundation.exit(exitCode)
+    }
+
+    private func writeRecord(_ record: RunRecord) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var data = try encoder.encode(record)
+        data.append(0x0A)
+        if let jsonFile {
+            guard FileManager.default.createFile(atPath: jsonFile, contents: data) else { fail("cannot write \(jsonFile)", code: RunnerExit.usage) }
+        } else {
+            FileHandle.standardError.write(data)
+        }
+    }
+}
+
+/// `submit` exits like `exec`, plus its own two cases.
+enum SubmitExit {
+    static let busy: Int32 = 75          // EX_TEMPFAIL: try again later
+    static let unreachable: Int32 = 69   // EX_UNAVAILABLE: no runner, or it refused the request
+
+    static func code(for record: RunRecord) -> Int32 {
+        RunnerExit.code(outcome: record.outcome, exitCode: record.exitCode, signal: record.signal,
+                        setupStep: record.setupError?.step, setupErrno: record.setupError?.errno)
+    }
+}

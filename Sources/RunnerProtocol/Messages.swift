@@ -1,0 +1,299 @@
+/// The runner protocol, version 1: what the control plane (or `agentgrid-runner submit`) and
+/// a runner say to each other. Every message is one JSON object with a "type" key, carried in
+/// one length-prefixed frame (see `FrameCodec`). The full contract is docs/runner-protocol.md.
+public enum RunnerProtocol {
+    /// Versions this build speaks, newest last. The hello picks the newest both sides know.
+    public static let supportedVersions = [1]
+    /// Largest frame either side accepts; a larger length prefix closes the connection.
+    public static let defaultMaximumFrameBytes = 8 << 20
+}
+
+/// Client → runner.
+public enum ClientMessage: Sendable, Equatable {
+    case hello(Hello)
+    case execute(ExecuteRequest)
+    case cancel(runID: String)
+    case status
+    case drain
+}
+
+/// Runner → client.
+public enum RunnerMessage: Sendable, Equatable {
+    case welcome(Welcome)
+    /// The run is admitted; `queuePosition` 0 means it starts now.
+    case accepted(runID: String, queuePosition: Int)
+    case rejected(runID: String, reason: RejectReason, detail: String)
+    case started(runID: String)
+    case log(LogChunk)
+    case finished(runID: String, record: RunRecord, stdout: [UInt8])
+    case status(StatusReport)
+    /// The peer broke the protocol; the runner closes the connection after sending it.
+    case error(message: String)
+}
+
+public struct Hello: Codable, Sendable, Equatable {
+    public var versions: [Int]
+    public var client: String
+    public init(versions: [Int] = RunnerProtocol.supportedVersions, client: String) {
+        self.versions = versions
+        self.client = client
+    }
+}
+
+public struct Welcome: Codable, Sendable, Equatable {
+    public var version: Int
+    public var runnerVersion: String
+    public init(version: Int, runnerVersion: String) {
+        self.version = version
+        self.runnerVersion = runnerVersion
+    }
+    enum CodingKeys: String, CodingKey { case version, runnerVersion = "runner_version" }
+}
+
+public enum RejectReason: String, Codable, Sendable, Equatable {
+    case busy
+    case unknownProfile = "unknown_profile"
+    case limitAboveCeiling = "limit_above_ceiling"
+    case badBundle = "bad_bundle"
+    case badRequest = "bad_request"
+    case draining
+    case duplicateRunID = "duplicate_run_id"
+}
+
+public struct ExecuteRequest: Codable, Sendable, Equatable {
+    public struct Variable: Codable, Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// Chosen by the client, unique among its live runs (a UUID).
+    public var runID: String
+    public var profile: String
+    public var arguments: [String]
+    public var environment: [Variable]
+    /// Requested limits, each optional (the profile's default otherwise).
+    public var limits: RequestedLimits
+    public var stdin: [UInt8]
+    /// Send stdout and stderr as `log` messages while the run goes.
+    public var streamLogs: Bool
+
+    public init(runID: String, profile: String, arguments: [String], environment: [Variable] = [],
+                limits: RequestedLimits = RequestedLimits(), stdin: [UInt8] = [], streamLogs: Bool = true) {
+        self.runID = runID
+        self.profile = profile
+        self.arguments = arguments
+        self.environment = environment
+        self.limits = limits
+        self.stdin = stdin
+        self.streamLogs = streamLogs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", profile, arguments = "argv", environment, limits, stdin, streamLogs = "stream_logs"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        runID = try c.decode(String.self, forKey: .runID)
+        profile = try c.decode(String.self, forKey: .profile)
+        arguments = try c.decode([String].self, forKey: .arguments)
+        environment = try c.decodeIfPresent([Variable].self, forKey: .environment) ?? []
+        limits = try c.decodeIfPresent(RequestedLimits.self, forKey: .limits) ?? RequestedLimits()
+        stdin = try c.decodeIfPresent(Base64Bytes.self, forKey: .stdin)?.bytes ?? []
+        streamLogs = try c.decodeIfPresent(Bool.self, forKey: .streamLogs) ?? true
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(runID, forKey: .runID)
+        try c.encode(profile, forKey: .profile)
+        try c.encode(arguments, forKey: .arguments)
+        try c.encode(environment, forKey: .environment)
+        try c.encode(limits, forKey: .limits)
+        try c.encode(Base64Bytes(stdin), forKey: .stdin)
+        try c.encode(streamLogs, forKey: .streamLogs)
+    }
+}
+
+/// Limits a request asks for, in the runner's units; nil keeps the profile's default.
+public struct RequestedLimits: Codable, Sendable, Equatable {
+    public var memoryBytes: Int64?
+    public var pids: Int64?
+    public var milliCPUs: Int64?
+    public var cpuTimeMs: Int64?
+    public var wallTimeMs: Int64?
+    public var stdoutBytes: Int64?
+    public var stderrBytes: Int64?
+
+    public init(memoryBytes: Int64? = nil, pids: Int64? = nil, milliCPUs: Int64? = nil, cpuTimeMs: Int64? = nil,
+                wallTimeMs: Int64? = nil, stdoutBytes: Int64? = nil, stderrBytes: Int64? = nil) {
+        self.memoryBytes = memoryBytes
+        self.pids = pids
+        self.milliCPUs = milliCPUs
+        self.cpuTimeMs = cpuTimeMs
+        self.wallTimeMs = wallTimeMs
+        self.stdoutBytes = stdoutBytes
+        self.stderrBytes = stderrBytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case memoryBytes = "memory_bytes", pids, milliCPUs = "milli_cpus", cpuTimeMs = "cpu_time_ms"
+        case wallTimeMs = "wall_time_ms", stdoutBytes = "stdout_bytes", stderrBytes = "stderr_bytes"
+    }
+}
+
+public struct LogChunk: Codable, Sendable, Equatable {
+    public var runID: String
+    /// "stdout" or "stderr".
+    public var stream: String
+    /// Per run and stream, from 0, no gaps: a reader can tell a lost chunk.
+    public var sequence: Int
+    public var data: [UInt8]
+
+    public init(runID: String, stream: String, sequence: Int, data: [UInt8]) {
+        self.runID = runID
+        self.stream = stream
+        self.sequence = sequence
+        self.data = data
+    }
+
+    enum CodingKeys: String, CodingKey { case runID = "run_id", stream, sequence, data }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        runID = try c.decode(String.self, forKey: .runID)
+        stream = try c.decode(String.self, forKey: .stream)
+        sequence = try c.decode(Int.self, forKey: .sequence)
+        data = try c.decode(Base64Bytes.self, forKey: .data).bytes
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(runID, forKey: .runID)
+        try c.encode(stream, forKey: .stream)
+        try c.encode(sequence, forKey: .sequence)
+        try c.encode(Base64Bytes(data), forKey: .data)
+    }
+}
+
+/// The sandbox's result record, as the wire carries it (the same keys as `exec --json`).
+public struct RunRecord: Codable, Sendable, Equatable {
+    public struct SetupError: Codable, Sendable, Equatable {
+        public var step: String
+        public var errno: Int32
+        public var errnoName: String
+        public var detail: String?
+        public init(step: String, errno: Int32, errnoName: String, detail: String?) {
+            self.step = step
+            self.errno = errno
+            self.errnoName = errnoName
+            self.detail = detail
+        }
+        enum CodingKeys: String, CodingKey { case step, errno, errnoName = "errno_name", detail }
+    }
+
+    public var outcome: String
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var limitHit: String?
+    public var wallMicroseconds: Int64
+    public var cpuMicroseconds: Int64
+    public var peakMemoryBytes: Int64
+    public var stdoutBytes: Int64
+    public var stderrBytes: Int64
+    public var setupError: SetupError?
+    public var seccompSyscall: String?
+    public var profile: String
+
+    public init(outcome: String, exitCode: Int32? = nil, signal: Int32? = nil, limitHit: String? = nil,
+                wallMicroseconds: Int64 = 0, cpuMicroseconds: Int64 = 0, peakMemoryBytes: Int64 = 0,
+                stdoutBytes: Int64 = 0, stderrBytes: Int64 = 0, setupError: SetupError? = nil,
+                seccompSyscall: String? = nil, profile: String) {
+        self.outcome = outcome
+        self.exitCode = exitCode
+        self.signal = signal
+        self.limitHit = limitHit
+        self.wallMicroseconds = wallMicroseconds
+        self.cpuMicroseconds = cpuMicroseconds
+        self.peakMemoryBytes = peakMemoryBytes
+        self.stdoutBytes = stdoutBytes
+        self.stderrBytes = stderrBytes
+        self.setupError = setupError
+        self.seccompSyscall = seccompSyscall
+        self.profile = profile
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case outcome, exitCode = "exit_code", signal, limitHit = "limit_hit", wallMicroseconds = "wall_us"
+        case cpuMicroseconds = "cpu_us", peakMemoryBytes = "peak_memory_bytes", stdoutBytes = "stdout_bytes"
+        case stderrBytes = "stderr_bytes", setupError = "setup_error", seccompSyscall = "seccomp_syscall", profile
+    }
+
+    /// Absent values are written as null, so every record has the same keys.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(outcome, forKey: .outcome)
+        try c.encode(exitCode, forKey: .exitCode)
+        try c.encode(signal, forKey: .signal)
+        try c.encode(limitHit, forKey: .limitHit)
+        try c.encode(wallMicroseconds, forKey: .wallMicroseconds)
+        try c.encode(cpuMicroseconds, forKey: .cpuMicroseconds)
+        try c.encode(peakMemoryBytes, forKey: .peakMemoryBytes)
+        try c.encode(stdoutBytes, forKey: .stdoutBytes)
+        try c.encode(stderrBytes, forKey: .stderrBytes)
+        try c.encode(setupError, forKey: .setupError)
+        try c.encode(seccompSyscall, forKey: .seccompSyscall)
+        try c.encode(profile, forKey: .profile)
+    }
+}
+
+public struct StatusReport: Codable, Sendable, Equatable {
+    public var runnerVersion: String
+    public var slots: Int
+    public var slotsBusy: Int
+    public var queueCapacity: Int
+    public var queueDepth: Int
+    public var profiles: [String]
+    public var draining: Bool
+    public var quarantinedSlots: Int
+    public var hostSafe: Bool
+
+    public init(runnerVersion: String, slots: Int, slotsBusy: Int, queueCapacity: Int, queueDepth: Int,
+                profiles: [String], draining: Bool, quarantinedSlots: Int, hostSafe: Bool) {
+        self.runnerVersion = runnerVersion
+        self.slots = slots
+        self.slotsBusy = slotsBusy
+        self.queueCapacity = queueCapacity
+        self.queueDepth = queueDepth
+        self.profiles = profiles
+        self.draining = draining
+        self.quarantinedSlots = quarantinedSlots
+        self.hostSafe = hostSafe
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case runnerVersion = "runner_version", slots, slotsBusy = "slots_busy", queueCapacity = "queue_capacity"
+        case queueDepth = "queue_depth", profiles, draining, quarantinedSlots = "quarantined_slots", hostSafe = "host_safe"
+    }
+}
+
+/// Bytes as base64 text inside JSON.
+struct Base64Bytes: Codable {
+    var bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let bytes = Base64.decode(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not base64"))
+        }
+        self.bytes = bytes
+    }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(Base64.encode(bytes))
+    }
+}
