@@ -51,7 +51,10 @@ enum RunnerProcess {
 
     /// Runs the binary with exactly `arguments`, capturing stdout and stderr in files (a
     /// program may write more than a pipe holds before the runner exits).
-    static func launch(_ arguments: [String], environment: [String: String] = [:], timeoutSeconds: Double = 30) async throws -> Output {
+    static func launch(
+        _ arguments: [String], environment: [String: String] = [:], timeoutSeconds: Double = 30,
+        executable: String = binary
+    ) async throws -> Output {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "agentgrid-runner not built at \(binary)")
         let scratch = try TemporaryDirectory(prefix: "runner-io")
         let stdoutPath = scratch.path + "/stdout", stderrPath = scratch.path + "/stderr"
@@ -61,7 +64,7 @@ enum RunnerProcess {
         let stderrHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = baseEnvironment.merging(environment) { $1 }
         process.standardInput = FileHandle.nullDevice

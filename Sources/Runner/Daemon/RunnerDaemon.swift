@@ -62,6 +62,7 @@ final class RunnerDaemon: Sendable {
                 PeerCredentials.of(channel).flatMapThrowing { peer in
                     guard policy.allows(peer) else {
                         self.log("refused a connection from pid \(peer.pid) uid \(peer.uid) gid \(peer.gid): not an allowed peer")
+                        channel.close(promise: nil)
                         throw ProtocolError("peer not allowed")
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameBytes: maximumFrame)))

@@ -1,0 +1,235 @@
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+/// `agentgrid-runner serve` end to end: a real daemon, real sandboxes, real sockets.
+/// Serialized: each test starts its own daemon and reasons about timing between processes.
+@Suite(.serialized) struct RunnerDaemonTests {
+    @Test func submitPassesOutputAndExitStatusThrough() async throws {
+        let daemon = try await DaemonProcess.start()
+        let run = try await daemon.submit(["--json", "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 3"])
+        #expect(run.status == 3)
+        #expect(run.stdoutText == "out\n")
+        #expect(run.stderrText.hasPrefix("err\n"))
+        let record = try run.record()
+        #expect(record["outcome"] as? String == "failed")
+        #expect(record["exit_code"] as? Int == 3)
+        #expect(record["signal"] is NSNull)
+        await daemon.stop()
+    }
+
+    @Test func theCapHoldsUnderTenfoldOversubscription() async throws {
+        let daemon = try await DaemonProcess.start(slots: 2, queue: 40)
+        let peak = Mutex(0)
+        let sampler = Task {
+            while !Task.isCancelled {
+                let busy = daemon.busySlotCgroups
+                peak.withLock { $0 = max($0, busy) }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for _ in 0..<20 {
+                group.addTask { try await daemon.submit(["--", "/bin/sleep", "0.2"]).status }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        sampler.cancel()
+        #expect(statuses.allSatisfy { $0 == 0 }, "\(statuses)")
+        #expect(peak.withLock { $0 } == 2)  // counted from the cgroups, not the runner's own books
+        await daemon.stop()
+    }
+
+    @Test func aFullQueueAnswersBusyAtOnce() async throws {
+        let daemon = try await DaemonProcess.start(slots: 1, queue: 1)
+        let statuses = try await withThrowingTaskGroup(of: (Int32, String).self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let run = try await daemon.submit(["--", "/bin/sleep", "0.5"])
+                    return (run.status, run.stderrText)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.filter { $0.0 == 0 }.count == 2)
+        let busy = statuses.filter { $0.0 == 75 }
+        #expect(busy.count == 2)
+        #expect(busy.allSatisfy { $0.1.contains("runner busy") })
+        await daemon.stop()
+    }
+
+    @Test func cancelEndsARunningAndAQueuedRun() async throws {
+        let daemon = try await DaemonProcess.start(slots: 1, queue: 4)
+        let socket = daemon.socket
+        async let running = daemon.submit(["--run-id", "running-1", "--wall-timeout", "60s", "--", "/bin/sleep", "30"])
+        try await Task.sleep(for: .milliseconds(400))
+        async let queued = daemon.submit(["--run-id", "queued-1", "--", "/bin/true"])
+        try await Task.sleep(for: .milliseconds(300))
+        let replies = await onOwnThread { () -> [String?] in
+            guard let connection = try? RawRunnerConnection(socket: socket), connection.hello() != nil else { return ["no connection"] }
+            connection.send(json: #"{"type":"cancel","run_id":"queued-1"}"#)
+            connection.send(json: #"{"type":"cancel","run_id":"running-1"}"#)
+            connection.send(json: #"{"type":"cancel","run_id":"no-such-run"}"#)
+            return [connection.receive(until: "rejected")?["run_id"] as? String]
+        }
+        #expect(replies == ["no-such-run"])
+        let started = ContinuousClock.now
+        let (runningResult, queuedResult) = try await (running, queued)
+        #expect(runningResult.status == 130)
+        #expect(queuedResult.status == 130)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(daemon.liveSandboxProcesses.isEmpty)
+        await daemon.stop()
+    }
+
+    @Test func malformedFramesCloseThatConnectionOnly() async throws {
+        let daemon = try await DaemonProcess.start()
+        let socket = daemon.socket
+        let answers = await onOwnThread { () -> [String] in
+            var seen: [String] = []
+            // Random bytes where a frame should be: a huge length prefix.
+            if let connection = try? RawRunnerConnection(socket: socket) {
+                connection.sendRaw([0xde, 0xad, 0xbe, 0xef, 1, 2, 3])
+                seen.append(connection.receive()?["type"] as? String ?? "closed")
+                seen.append(connection.receive() == nil ? "closed" : "open")
+            }
+            // Valid framing, invalid JSON.
+            if let connection = try? RawRunnerConnection(socket: socket) {
+                connection.send(json: "{not json")
+                seen.append(connection.receive()?["message"] as? String ?? "none")
+            }
+            // A message before hello.
+            if let connection = try? RawRunnerConnection(socket: socket) {
+                connection.send(json: #"{"type":"status"}"#)
+                seen.append(connection.receive()?["message"] as? String ?? "none")
+            }
+            // No common version.
+            if let connection = try? RawRunnerConnection(socket: socket) {
+                connection.send(json: #"{"type":"hello","versions":[99],"client":"future"}"#)
+                seen.append(connection.receive()?["message"] as? String ?? "none")
+            }
+            // A truncated frame, then the client hangs up: nothing to answer, the runner must survive.
+            if let connection = try? RawRunnerConnection(socket: socket) {
+                connection.sendRaw([0, 0, 0, 100, 123, 34])
+            }
+            // A zero-length frame.
+            if let connection = try? RawRunnerConnection(socket: socket) {
+                connection.sendRaw([0, 0, 0, 0])
+                seen.append(connection.receive()?["type"] as? String ?? "closed")
+            }
+            return seen
+        }
+        #expect(answers.count == 6)
+        #expect(answers[0] == "error" && answers[1] == "closed")
+        #expect(answers[2].hasPrefix("malformed message"))
+        #expect(answers[3] == "the first message must be hello")
+        #expect(answers[4].hasPrefix("no common protocol version"))
+        #expect(answers[5] == "error")
+        // And it still serves everyone else.
+        let run = try await daemon.submit(["--", "/bin/echo", "still serving"])
+        #expect(run.status == 0 && run.stdoutText == "still serving\n")
+        let status = await onOwnThread { () -> [String] in
+            guard let connection = try? RawRunnerConnection(socket: socket), connection.hello() != nil else { return [] }
+            connection.send(json: #"{"type":"status"}"#)
+            guard let report = connection.receive() else { return [] }
+            return ["\(report["slots"] as? Int ?? -1)"] + (report["profiles"] as? [String] ?? [])
+        }
+        #expect(status == ["2", "default", "python", "strict"])
+        await daemon.stop()
+    }
+
+    @Test func requestsTheProfileRefusesAreRejectedWithTheReason() async throws {
+        let daemon = try await DaemonProcess.start()
+        let unknown = try await daemon.submit(["--profile", "nope", "--", "/bin/true"])
+        #expect(unknown.status == 64 && unknown.stderrText.contains("unknown_profile"))
+        let tooBig = try await daemon.submit(["--memory", "100G", "--", "/bin/true"])
+        #expect(tooBig.status == 64 && tooBig.stderrText.contains("limit_above_ceiling"))
+        await daemon.stop()
+    }
+
+    @Test func anUnauthorizedPeerIsRefusedAndLogged() async throws {
+        let daemon = try await DaemonProcess.start()
+        // The socket is owner-only; open it up so only the peer check stands in the way.
+        chmod(daemon.directory.path, 0o755)
+        chmod(daemon.socket, 0o666)
+        let run = try await RunnerProcess.launch(
+            ["--reuid=12345", "--regid=12345", "--clear-groups", RunnerProcess.binary, "submit", "--socket", daemon.socket, "--", "/bin/true"],
+            executable: "/usr/bin/setpriv")
+        #expect(run.status == 69, "\(run.stderrText)")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(daemon.log.contains("refused a connection from pid"))
+        #expect(daemon.log.contains("uid 12345"))
+        await daemon.stop()
+    }
+
+    @Test func theSocketIsOwnerOnly() async throws {
+        let daemon = try await DaemonProcess.start()
+        var info = stat()
+        #expect(stat(daemon.socket, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        await daemon.stop()
+    }
+
+    @Test func sighupWithABrokenProfileKeepsTheOldSet() async throws {
+        let profiles = try TemporaryDirectory(prefix: "runner-profiles")
+        for file in ["default.yaml", "python.yaml", "strict.yaml"] {
+            try FileManager.default.copyItem(atPath: RunnerProcess.profilesDirectory + "/" + file, toPath: profiles.path + "/" + file)
+        }
+        try FileManager.default.copyItem(atPath: RunnerProcess.profilesDirectory + "/seccomp", toPath: profiles.path + "/seccomp")
+        let daemon = try await DaemonProcess.start(profiles: profiles.path)
+        try "name: broken\nlimits: {}\n".write(toFile: profiles.path + "/broken.yaml", atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(daemon.log.contains("SIGHUP: profiles not reloaded"))
+        #expect(daemon.log.contains("broken.yaml:1:"))
+        let run = try await daemon.submit(["--", "/bin/echo", "old set"])
+        #expect(run.status == 0 && run.stdoutText == "old set\n")
+        await daemon.stop()
+    }
+
+    @Test func sigtermDrainsFinishesRunningWorkCancelsTheQueueAndExitsZero() async throws {
+        let daemon = try await DaemonProcess.start(slots: 1, queue: 4, grace: 10)
+        async let running = daemon.submit(["--", "/bin/sh", "-c", "sleep 1.5; echo finished"])
+        try await Task.sleep(for: .milliseconds(300))
+        async let queued = daemon.submit(["--wall-timeout", "60s", "--", "/bin/sleep", "30"])
+        try await Task.sleep(for: .milliseconds(300))
+        let term = ContinuousClock.now
+        daemon.signal(SIGTERM)
+        let (first, second) = try await (running, queued)
+        #expect(first.status == 0 && first.stdoutText == "finished\n")
+        #expect(second.status == 130)  // still queued when the drain began: cancelled, never run
+        #expect(await daemon.waitForExit() == 0)
+        // It waited for the running work (~1 s left), not for the grace period.
+        #expect(ContinuousClock.now - term < .seconds(5))
+        #expect(daemon.log.contains("draining"))
+        #expect(!FileManager.default.fileExists(atPath: daemon.socket))
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/agentgrid/\(daemon.name)"))
+    }
+
+    @Test func runningWorkPastTheGraceIsCancelled() async throws {
+        let daemon = try await DaemonProcess.start(slots: 1, queue: 1, grace: 0.5)
+        async let running = daemon.submit(["--wall-timeout", "60s", "--", "/bin/sleep", "30"])
+        try await Task.sleep(for: .milliseconds(400))
+        daemon.signal(SIGTERM)
+        #expect(try await running.status == 130)
+        #expect(await daemon.waitForExit() == 0)
+    }
+
+    @Test func killNineThenRestartLeavesNothingBehind() async throws {
+        let daemon = try await DaemonProcess.start(slots: 2)
+        async let orphan = daemon.submit(["--", "/bin/sh", "-c", "(setsid sleep 100 &); sleep 100"], timeoutSeconds: 10)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!daemon.liveSandboxProcesses.isEmpty)
+        daemon.signal(SIGKILL)
+        _ = await daemon.waitForExit()
+        #expect(try await orphan.status == 69)  // the client lost its runner
+        try await daemon.start()
+        // The restarted runner adopted its old slot cgroups and emptied them before serving.
+        #expect(daemon.liveSandboxProcesses.isEmpty)
+        let run = try await daemon.submit(["--", "/bin/echo", "serving again"])
+        #expect(run.status == 0 && run.stdoutText == "serving again\n")
+        await daemon.stop()
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/agentgrid/\(daemon.name)"))
+    }
+}
