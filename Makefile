@@ -4,7 +4,7 @@ SWIFT ?= swift
 # Debian packages the build, the tests and the benchmark need.
 PACKAGES := libseccomp-dev libcap-dev libc6-dev gcc bubblewrap util-linux
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test bench bench-runner clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -35,6 +35,12 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product agentgrid-bench
 	.build/release/agentgrid-bench --runs $${RUNS:-300} --profiles profiles
+
+# Through the daemon (2 slots, 8 clients) beside the spawn itself and exec one-shot.
+bench-runner: deps
+	$(SWIFT) build -c release --product agentgrid-runner
+	$(SWIFT) build -c release --product agentgrid-runner-bench
+	.build/release/agentgrid-runner-bench --runner .build/release/agentgrid-runner --runs $${RUNS:-400} --profiles profiles
 
 clean:
 	rm -rf .build

@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "agentgrid-runner", targets: ["Runner"]),
         .library(name: "Sandbox", targets: ["Sandbox"]),
         .executable(name: "agentgrid-bench", targets: ["SandboxBench"]),
+        .executable(name: "agentgrid-runner-bench", targets: ["RunnerBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
@@ -29,7 +30,7 @@ let package = Package(
         // The runner protocol's wire types and framing, shared by the runner and the control plane.
         .target(
             name: "RunnerProtocol",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .executableTarget(
             name: "Runner",
@@ -42,7 +43,10 @@ let package = Package(
         ),
         .executableTarget(name: "ControlPlane"),
         // `make bench`: spawn latency beside bare fork+exec and bubblewrap.
-        .executableTarget(name: "SandboxBench", dependencies: ["Sandbox"]),
+        .target(name: "BenchSupport"),
+        .executableTarget(name: "SandboxBench", dependencies: ["Sandbox", "BenchSupport"]),
+        // `make bench-runner`: submit-to-finished through the daemon beside the spawn itself.
+        .executableTarget(name: "RunnerBench", dependencies: ["Sandbox", "RunnerProtocol", "BenchSupport"]),
         // Probe/ holds the C attack program the containment tests compile and run inside.
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], exclude: ["Probe"]),
         .testTarget(name: "RunnerTests", dependencies: ["Sandbox", "RunnerProtocol"]),

@@ -1,3 +1,4 @@
+import BenchSupport
 import Glibc
 
 /// Spawns a host command with posix_spawn and waits for it: the bare fork+exec baseline, and
@@ -24,12 +25,6 @@ struct BaselineSpawner {
         guard status == 0 else { return nil }
         return now() - start
     }
-}
-
-func now() -> Int64 {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1_000
 }
 
 /// bubblewrap with isolation comparable to ours (it does less: no cgroups, no seccomp).

@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import Sandbox
 
@@ -79,35 +80,13 @@ struct SandboxBench {
                      ours.p50 / bwrapSamples.p50, ours.p50 / bareSamples.p50))
         print(String(format: "runs/s with 2 callers: agentgrid %.1f, bubblewrap %.1f (%.2fx)",
                      oursRate, bwrapRate, oursRate / bwrapRate))
-        let record: [(String, Any)] = [
+        let record: [(String, any Sendable)] = [
             ("bench", "spawn"), ("runs", runs),
             ("agentgrid_p50_ms", rounded(ours.p50)), ("agentgrid_p99_ms", rounded(ours.p99)),
             ("bwrap_p50_ms", rounded(bwrapSamples.p50)), ("bare_p50_ms", rounded(bareSamples.p50)),
             ("ratio_vs_bwrap", rounded(ours.p50 / bwrapSamples.p50)),
             ("runs_per_s_2_callers", rounded(oursRate, 1)), ("bwrap_runs_per_s_2_callers", rounded(bwrapRate, 1)),
         ]
-        print("{" + record.map { key, value in
-            let text = value is String ? "\"\(value)\"" : "\(value)"
-            return "\"\(key)\":\(text)"
-        }.joined(separator: ",") + "}")
+        print(jsonLine(record))
     }
-
-    /// Microseconds for `callers` tasks each running `runsEach` back to back.
-    static func elapsed(callers: Int, runsEach: Int, _ body: @escaping @Sendable () async throws -> Void) async throws -> Int64 {
-        let start = now()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<callers {
-                group.addTask {
-                    for _ in 0..<runsEach { try await body() }
-                }
-            }
-            try await group.waitForAll()
-        }
-        return now() - start
-    }
-}
-
-struct BenchError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }
