@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build, the tests and the benchmark need.
-PACKAGES := libseccomp-dev libcap-dev libc6-dev gcc bubblewrap util-linux
+PACKAGES := libseccomp-dev libcap-dev libc6-dev gcc zlib1g-dev bubblewrap util-linux
 
 .PHONY: deps build run test bench bench-runner clean
 

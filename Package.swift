@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
     ],
     targets: [
         // The child side of clone(): async-signal-safe C that runs between clone and execve.
@@ -27,6 +28,12 @@ let package = Package(
             name: "Sandbox",
             dependencies: ["CSandbox", .product(name: "Yams", package: "Yams")]
         ),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // Agent bundles: a .tar.gz with a manifest, read and unpacked under hostile-archive rules.
+        .target(
+            name: "AgentBundle",
+            dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams")]
+        ),
         // The runner protocol's wire types and framing, shared by the runner and the control plane.
         .target(
             name: "RunnerProtocol",
@@ -35,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "Runner",
             dependencies: [
-                "Sandbox", "RunnerProtocol",
+                "Sandbox", "RunnerProtocol", "AgentBundle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -49,6 +56,6 @@ let package = Package(
         .executableTarget(name: "RunnerBench", dependencies: ["Sandbox", "RunnerProtocol", "BenchSupport"]),
         // Probe/ holds the C attack program the containment tests compile and run inside.
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], exclude: ["Probe"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Sandbox", "RunnerProtocol"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Sandbox", "RunnerProtocol", "AgentBundle"]),
     ]
 )

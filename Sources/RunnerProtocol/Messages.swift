@@ -80,9 +80,13 @@ public struct ExecuteRequest: Codable, Sendable, Equatable {
     public var stdin: [UInt8]
     /// Send stdout and stderr as `log` messages while the run goes.
     public var streamLogs: Bool
+    /// The agent's code, mounted read-only at /agent; nil runs argv against the profile alone.
+    public var bundle: BundleReference?
 
     public init(runID: String, profile: String, arguments: [String], environment: [Variable] = [],
-                limits: RequestedLimits = RequestedLimits(), stdin: [UInt8] = [], streamLogs: Bool = true) {
+                limits: RequestedLimits = RequestedLimits(), stdin: [UInt8] = [], streamLogs: Bool = true,
+                bundle: BundleReference? = nil) {
+        self.bundle = bundle
         self.runID = runID
         self.profile = profile
         self.arguments = arguments
@@ -93,7 +97,7 @@ public struct ExecuteRequest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case runID = "run_id", profile, arguments = "argv", environment, limits, stdin, streamLogs = "stream_logs"
+        case runID = "run_id", profile, arguments = "argv", environment, limits, stdin, streamLogs = "stream_logs", bundle
     }
 
     public init(from decoder: any Decoder) throws {
@@ -105,6 +109,7 @@ public struct ExecuteRequest: Codable, Sendable, Equatable {
         limits = try c.decodeIfPresent(RequestedLimits.self, forKey: .limits) ?? RequestedLimits()
         stdin = try c.decodeIfPresent(Base64Bytes.self, forKey: .stdin)?.bytes ?? []
         streamLogs = try c.decodeIfPresent(Bool.self, forKey: .streamLogs) ?? true
+        bundle = try c.decodeIfPresent(BundleReference.self, forKey: .bundle)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -116,6 +121,34 @@ public struct ExecuteRequest: Codable, Sendable, Equatable {
         try c.encode(limits, forKey: .limits)
         try c.encode(Base64Bytes(stdin), forKey: .stdin)
         try c.encode(streamLogs, forKey: .streamLogs)
+        try c.encodeIfPresent(bundle, forKey: .bundle)
+    }
+}
+
+/// A content-addressed bundle: its SHA-256, and the .tar.gz itself the first time (a runner
+/// keeps bundles it has unpacked, so later runs send the hash alone).
+public struct BundleReference: Codable, Sendable, Equatable {
+    /// Lowercase hex SHA-256 of the .tar.gz bytes.
+    public var sha256: String
+    public var data: [UInt8]?
+
+    public init(sha256: String, data: [UInt8]? = nil) {
+        self.sha256 = sha256
+        self.data = data
+    }
+
+    enum CodingKeys: String, CodingKey { case sha256, data }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sha256 = try c.decode(String.self, forKey: .sha256)
+        data = try c.decodeIfPresent(Base64Bytes.self, forKey: .data)?.bytes
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sha256, forKey: .sha256)
+        try c.encodeIfPresent(data.map(Base64Bytes.init), forKey: .data)
     }
 }
 

@@ -1,3 +1,4 @@
+import AgentBundle
 import Foundation
 import Glibc
 import Synchronization
@@ -214,6 +215,56 @@ import Testing
         daemon.signal(SIGTERM)
         #expect(try await running.status == 130)
         #expect(await daemon.waitForExit() == 0)
+    }
+
+    @Test func aBundleIsMountedReadOnlyAtAgentAndCachedByHash() async throws {
+        let daemon = try await DaemonProcess.start()
+        let scratch = try TemporaryDirectory(prefix: "bundle-file")
+        let archive = try BundleArchives.make(
+            "add_file('src/run.sh', b'pwd; cat data.txt; touch /agent/new 2>/dev/null || echo read-only\\n')\nadd_file('src/data.txt', b'payload\\n')",
+            manifest: "entrypoint: [/bin/sh, run.sh]\nworkdir: src\n")
+        let path = scratch.path + "/agent.tar.gz"
+        try archive.write(to: URL(fileURLWithPath: path))
+        let first = try await daemon.submit(["--bundle", path, "--", "/bin/sh", "run.sh"])
+        #expect(first.status == 0, "\(first.stderrText)")
+        #expect(first.stdoutText == "/agent/src\npayload\nread-only\n")
+
+        // Sent once: a later run names the hash alone.
+        let hash = BundleUnpacker.sha256(Array(archive))
+        let socket = daemon.socket
+        let replies = await onOwnThread { () -> [String] in
+            guard let connection = try? RawRunnerConnection(socket: socket), connection.hello() != nil else { return [] }
+            var seen: [String] = []
+            connection.send(json: #"{"type":"execute","run_id":"cached","profile":"default","argv":["/bin/cat","data.txt"],"bundle":{"sha256":"\#(hash)"}}"#)
+            let finished = connection.receive(until: "finished")
+            let record = finished?["record"] as? [String: Any]
+            seen.append(record?["outcome"] as? String ?? "none")
+            seen.append(String(decoding: Data(base64Encoded: finished?["stdout"] as? String ?? "") ?? Data(), as: UTF8.self))
+            let unknown = String(repeating: "ab", count: 32)
+            connection.send(json: #"{"type":"execute","run_id":"unknown","profile":"default","argv":["/bin/true"],"bundle":{"sha256":"\#(unknown)"}}"#)
+            seen.append(connection.receive(until: "rejected")?["detail"] as? String ?? "none")
+            connection.send(json: #"{"type":"execute","run_id":"forged","profile":"default","argv":["/bin/true"],"bundle":{"sha256":"\#(unknown)","data":"H4sIAAAAAAAAA+3BAQ0AAADCoPdPbQ43oAAAAAAAAAAAAIA3A5reHScAKAAA"}}"#)
+            seen.append(connection.receive(until: "rejected")?["detail"] as? String ?? "none")
+            return seen
+        }
+        #expect(replies.count == 4)
+        #expect(replies.first == "completed")
+        #expect(replies.dropFirst().first == "payload\n")
+        #expect(replies.dropFirst(2).first?.contains("is not cached here; send it inline") == true)
+        #expect(replies.dropFirst(3).first?.contains("not the sha256:") == true)
+        await daemon.stop()
+    }
+
+    @Test func hostileBundlesAreRejectedBeforeAnythingRuns() async throws {
+        let daemon = try await DaemonProcess.start()
+        let scratch = try TemporaryDirectory(prefix: "bundle-file")
+        let path = scratch.path + "/evil.tar.gz"
+        try BundleArchives.make("add_link('shadow', '../../../../etc/shadow')").write(to: URL(fileURLWithPath: path))
+        let run = try await daemon.submit(["--bundle", path, "--", "/bin/cat", "shadow"])
+        #expect(run.status == 69)
+        #expect(run.stderrText.contains("bad_bundle"))
+        #expect(run.stderrText.contains("points outside the bundle"))
+        await daemon.stop()
     }
 
     @Test func killNineThenRestartLeavesNothingBehind() async throws {

@@ -1,3 +1,4 @@
+import AgentBundle
 import ArgumentParser
 import Foundation
 import RunnerProtocol
@@ -30,6 +31,9 @@ struct SubmitCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("stdin"), help: "Feed this file to the program's stdin.")
     var stdinFile: String?
+
+    @Option(name: .long, help: "An agent bundle (.tar.gz with agent.yaml), mounted read-only at /agent.")
+    var bundle: String?
 
     @Option(name: .customLong("run-id"), help: "The run's id (default: a new UUID).")
     var runID: String?
@@ -67,9 +71,14 @@ struct SubmitCommand: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: stdinFile) else { throw ValidationError("--stdin: cannot read \(stdinFile)") }
             stdin = Array(data)
         }
+        var reference: BundleReference?
+        if let bundle {
+            guard let data = FileManager.default.contents(atPath: bundle) else { throw ValidationError("--bundle: cannot read \(bundle)") }
+            reference = BundleReference(sha256: BundleUnpacker.sha256(Array(data)), data: Array(data))
+        }
         let id = runID ?? UUID().uuidString.lowercased()
         let request = ExecuteRequest(runID: id, profile: profile, arguments: command, environment: variables,
-                                     limits: limits, stdin: stdin, streamLogs: true)
+                                     limits: limits, stdin: stdin, streamLogs: true, bundle: reference)
 
         let client: RunnerClient
         do {

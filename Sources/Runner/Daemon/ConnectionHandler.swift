@@ -1,3 +1,4 @@
+import AgentBundle
 import NIOCore
 import RunnerProtocol
 import Sandbox
@@ -101,6 +102,21 @@ final class ConnectionHandler: Sendable {
             post.yield(.rejected(runID: runID, reason: .limitAboveCeiling, detail: error.description))
             return
         }
+        // The bundle is unpacked (or found in the cache) now, so a bad one is refused at once.
+        var bundle: BundleUnpacker.Unpacked?
+        if let reference = wire.bundle {
+            do {
+                bundle = try await daemon.bundles.acquire(sha256: reference.sha256, data: reference.data)
+            } catch {
+                post.yield(.rejected(runID: runID, reason: .badBundle, detail: error.description))
+                return
+            }
+        }
+        let bundles = daemon.bundles
+        let bundleHash = wire.bundle?.sha256
+        let releaseBundle: @Sendable () async -> Void = {
+            if let bundleHash { await bundles.release(sha256: bundleHash) }
+        }
         var forwardLogs: (@Sendable (OutputStream, [UInt8]) -> Void)?
         if wire.streamLogs {
             let sequences = LogSequencer()
@@ -112,7 +128,9 @@ final class ConnectionHandler: Sendable {
         let request = RunRequest(
             arguments: wire.arguments,
             environment: wire.environment.map { EnvironmentVariable(name: $0.name, value: $0.value) },
-            input: input, limits: limits, outputHandler: forwardLogs)
+            input: input, limits: limits, bundleDirectory: bundle?.root,
+            workingDirectory: bundle.map { "/agent" + ($0.manifest.workdir.map { "/" + $0 } ?? "") },
+            outputHandler: forwardLogs)
 
         let engine = daemon.engine
         let job = RunScheduler.Job(
@@ -128,10 +146,12 @@ final class ConnectionHandler: Sendable {
                 } catch {
                     record = .notRun(.setupError, profile: profile.name, detail: "\(error)")
                 }
+                await releaseBundle()
                 _ = self.liveRuns.withLock { $0.remove(runID) }
                 post.yield(.finished(runID: runID, record: record, stdout: stdout))
             },
             dropped: { reason in
+                Task { await releaseBundle() }
                 _ = self.liveRuns.withLock { $0.remove(runID) }
                 // It never reached a sandbox: cancelled by its client, or dropped by a drain.
                 _ = reason
@@ -142,12 +162,15 @@ final class ConnectionHandler: Sendable {
         case .started: post.yield(.accepted(runID: runID, queuePosition: 0))
         case .queued(let position): post.yield(.accepted(runID: runID, queuePosition: position))
         case .busy:
+            await releaseBundle()
             self.liveRuns.withLock { _ = $0.remove(runID) }
             post.yield(.rejected(runID: runID, reason: .busy, detail: "all \(daemon.configuration.slots) slots busy and \(daemon.configuration.queueCapacity) runs waiting"))
         case .draining:
+            await releaseBundle()
             self.liveRuns.withLock { _ = $0.remove(runID) }
             post.yield(.rejected(runID: runID, reason: .draining, detail: "the runner is draining"))
         case .duplicate:
+            await releaseBundle()
             post.yield(.rejected(runID: runID, reason: .duplicateRunID, detail: "run \(runID) is already queued or running"))
         }
     }

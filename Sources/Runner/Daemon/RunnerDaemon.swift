@@ -20,6 +20,8 @@ struct DaemonConfiguration: Sendable {
     /// How long runs of a disconnected client go on before they are cancelled.
     var orphanGrace: Duration
     var maximumFrameBytes: Int
+    /// Unpacked bundles kept on disk (least recently used evicted first).
+    var bundleCacheBytes: Int64
 }
 
 /// `agentgrid-runner serve`: the runner protocol on a Unix socket in front of one engine.
@@ -30,6 +32,7 @@ final class RunnerDaemon: Sendable {
     let engine: SandboxEngine
     let scheduler: RunScheduler
     let profiles: ProfileStore
+    let bundles: BundleCache
     private let nextConnection = Mutex<UInt64>(0)
     private let serverChannel = Mutex<(any Channel)?>(nil)
     private let liveConnections = Mutex<[UInt64: any Channel]>([:])
@@ -42,6 +45,8 @@ final class RunnerDaemon: Sendable {
         engine = try SandboxEngine(configuration: EngineConfiguration(
             slots: configuration.slots, instance: configuration.name, stateDirectory: configuration.stateDirectory))
         scheduler = RunScheduler(slots: configuration.slots, queueCapacity: configuration.queueCapacity)
+        bundles = try BundleCache(directory: configuration.stateDirectory + "/bundles-\(configuration.name)",
+                                  capacityBytes: configuration.bundleCacheBytes)
     }
 
     func log(_ message: String) {

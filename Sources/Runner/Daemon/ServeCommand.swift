@@ -40,10 +40,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("orphan-grace"), help: "Seconds the runs of a disconnected client go on before they are cancelled.")
     var orphanGrace: Double = 60
 
+    @Option(name: .customLong("bundle-cache"), help: "Disk space for unpacked bundles, e.g. 1G.")
+    var bundleCache: String = "1G"
+
     func validate() throws {
         guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
         guard queue >= 0 else { throw ValidationError("--queue must be 0 or more") }
         guard grace >= 0, orphanGrace >= 0 else { throw ValidationError("grace periods must be 0 or more") }
+        guard Quantity.bytes(bundleCache) != nil else { throw ValidationError("--bundle-cache: \(bundleCache) is not a size like 1G") }
     }
 
     func run() async throws {
@@ -52,7 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
             profilesDirectory: ProfileLocation.directory(profiles),
             peers: PeerPolicy(uids: Set(allowUIDs + [0, getuid()]), gids: Set(allowGIDs)),
             drainGrace: .milliseconds(Int64(grace * 1_000)), orphanGrace: .milliseconds(Int64(orphanGrace * 1_000)),
-            maximumFrameBytes: RunnerProtocol.defaultMaximumFrameBytes)
+            maximumFrameBytes: RunnerProtocol.defaultMaximumFrameBytes,
+            bundleCacheBytes: Quantity.bytes(bundleCache) ?? (1 << 30))
         let daemon: RunnerDaemon
         do {
             daemon = try RunnerDaemon(configuration: configuration)
