@@ -234,6 +234,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var signal: Int32?
     public var limitHit: String?
     public var wallMicroseconds: Int64
+    public var spawnMicroseconds: Int64
     public var cpuMicroseconds: Int64
     public var peakMemoryBytes: Int64
     public var stdoutBytes: Int64
@@ -243,9 +244,10 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var profile: String
 
     public init(outcome: String, exitCode: Int32? = nil, signal: Int32? = nil, limitHit: String? = nil,
-                wallMicroseconds: Int64 = 0, cpuMicroseconds: Int64 = 0, peakMemoryBytes: Int64 = 0,
-                stdoutBytes: Int64 = 0, stderrBytes: Int64 = 0, setupError: SetupError? = nil,
-                seccompSyscall: String? = nil, profile: String) {
+                wallMicroseconds: Int64 = 0, spawnMicroseconds: Int64 = 0, cpuMicroseconds: Int64 = 0,
+                peakMemoryBytes: Int64 = 0, stdoutBytes: Int64 = 0, stderrBytes: Int64 = 0,
+                setupError: SetupError? = nil, seccompSyscall: String? = nil, profile: String) {
+        self.spawnMicroseconds = spawnMicroseconds
         self.outcome = outcome
         self.exitCode = exitCode
         self.signal = signal
@@ -262,8 +264,25 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case outcome, exitCode = "exit_code", signal, limitHit = "limit_hit", wallMicroseconds = "wall_us"
-        case cpuMicroseconds = "cpu_us", peakMemoryBytes = "peak_memory_bytes", stdoutBytes = "stdout_bytes"
+        case spawnMicroseconds = "spawn_us", cpuMicroseconds = "cpu_us", peakMemoryBytes = "peak_memory_bytes", stdoutBytes = "stdout_bytes"
         case stderrBytes = "stderr_bytes", setupError = "setup_error", seccompSyscall = "seccomp_syscall", profile
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        outcome = try c.decode(String.self, forKey: .outcome)
+        exitCode = try c.decodeIfPresent(Int32.self, forKey: .exitCode)
+        signal = try c.decodeIfPresent(Int32.self, forKey: .signal)
+        limitHit = try c.decodeIfPresent(String.self, forKey: .limitHit)
+        wallMicroseconds = try c.decode(Int64.self, forKey: .wallMicroseconds)
+        spawnMicroseconds = try c.decodeIfPresent(Int64.self, forKey: .spawnMicroseconds) ?? 0
+        cpuMicroseconds = try c.decode(Int64.self, forKey: .cpuMicroseconds)
+        peakMemoryBytes = try c.decode(Int64.self, forKey: .peakMemoryBytes)
+        stdoutBytes = try c.decode(Int64.self, forKey: .stdoutBytes)
+        stderrBytes = try c.decode(Int64.self, forKey: .stderrBytes)
+        setupError = try c.decodeIfPresent(SetupError.self, forKey: .setupError)
+        seccompSyscall = try c.decodeIfPresent(String.self, forKey: .seccompSyscall)
+        profile = try c.decode(String.self, forKey: .profile)
     }
 
     /// Absent values are written as null, so every record has the same keys.
@@ -274,6 +293,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         try c.encode(signal, forKey: .signal)
         try c.encode(limitHit, forKey: .limitHit)
         try c.encode(wallMicroseconds, forKey: .wallMicroseconds)
+        try c.encode(spawnMicroseconds, forKey: .spawnMicroseconds)
         try c.encode(cpuMicroseconds, forKey: .cpuMicroseconds)
         try c.encode(peakMemoryBytes, forKey: .peakMemoryBytes)
         try c.encode(stdoutBytes, forKey: .stdoutBytes)

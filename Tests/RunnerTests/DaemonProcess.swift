@@ -16,13 +16,16 @@ final class DaemonProcess: @unchecked Sendable {
     private(set) var process: Process
 
     /// A started daemon, ready for connections.
-    static func start(slots: Int = 2, queue: Int = 8, grace: Double = 5, profiles: String = RunnerProcess.profilesDirectory) async throws -> DaemonProcess {
-        let daemon = try DaemonProcess(slots: slots, queue: queue, grace: grace, profiles: profiles)
+    static func start(
+        slots: Int = 2, queue: Int = 8, grace: Double = 5, profiles: String = RunnerProcess.profilesDirectory,
+        extra: [String] = []
+    ) async throws -> DaemonProcess {
+        let daemon = try DaemonProcess(slots: slots, queue: queue, grace: grace, profiles: profiles, extra: extra)
         try await daemon.start()
         return daemon
     }
 
-    private init(slots: Int, queue: Int, grace: Double, profiles: String) throws {
+    private init(slots: Int, queue: Int, grace: Double, profiles: String, extra: [String]) throws {
         directory = try TemporaryDirectory(prefix: "runner-daemon")
         socket = directory.path + "/runner.sock"
         let number = Self.counter.withLock { value -> Int in value += 1; return value }
@@ -30,7 +33,7 @@ final class DaemonProcess: @unchecked Sendable {
         logPath = directory.path + "/serve.log"
         arguments = ["serve", "--socket", socket, "--slots", "\(slots)", "--queue", "\(queue)",
                      "--state-dir", directory.path + "/state", "--profiles", profiles, "--name", name,
-                     "--grace", "\(grace)"]
+                     "--grace", "\(grace)"] + extra
         process = Process()
     }
 
@@ -188,4 +191,30 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         Thread { continuation.resume(returning: body()) }.start()
     }
+}
+
+/// GET http://127.0.0.1:PORT/PATH with a plain socket; the whole response as text.
+func httpGet(port: UInt16, path: String) -> String? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return nil }
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 16_384)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count <= 0 { break }
+        response += buffer[..<count]
+    }
+    return String(decoding: response, as: UTF8.self)
 }

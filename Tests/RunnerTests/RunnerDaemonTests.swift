@@ -267,6 +267,26 @@ import Testing
         await daemon.stop()
     }
 
+    @Test func metricsAndStructuredLogsDescribeTheRuns() async throws {
+        let port = UInt16(20_000 + getpid() % 20_000)
+        let daemon = try await DaemonProcess.start(extra: ["--metrics", "127.0.0.1:\(port)"])
+        #expect(try await daemon.submit(["--run-id", "metrics-ok", "--", "/bin/true"]).status == 0)
+        #expect(try await daemon.submit(["--run-id", "metrics-fail", "--", "/bin/sh", "-c", "exit 4"]).status == 4)
+        let metrics = await onOwnThread { httpGet(port: port, path: "/metrics") } ?? ""
+        #expect(metrics.hasPrefix("HTTP/1.1 200"))
+        #expect(metrics.contains(#"agentgrid_runs_total{outcome="completed"} 1"#))
+        #expect(metrics.contains(#"agentgrid_runs_total{outcome="failed"} 1"#))
+        #expect(metrics.contains("agentgrid_run_spawn_seconds_count 2"))
+        #expect(metrics.contains("agentgrid_run_queue_wait_seconds_count 2"))
+        #expect(metrics.contains("agentgrid_run_duration_seconds_bucket"))
+        let missing = await onOwnThread { httpGet(port: port, path: "/nope") } ?? ""
+        #expect(missing.hasPrefix("HTTP/1.1 404"))
+        let log = daemon.log
+        #expect(log.contains("outcome=completed") && log.contains("run_id=metrics-ok"))
+        #expect(log.contains("outcome=failed") && log.contains("run_id=metrics-fail"))
+        await daemon.stop()
+    }
+
     @Test func killNineThenRestartLeavesNothingBehind() async throws {
         let daemon = try await DaemonProcess.start(slots: 2)
         async let orphan = daemon.submit(["--", "/bin/sh", "-c", "(setsid sleep 100 &); sleep 100"], timeoutSeconds: 10)

@@ -1,4 +1,5 @@
 import AgentBundle
+import Logging
 import NIOCore
 import RunnerProtocol
 import Sandbox
@@ -133,10 +134,17 @@ final class ConnectionHandler: Sendable {
             outputHandler: forwardLogs)
 
         let engine = daemon.engine
+        let submittedAt = ContinuousClock.now
+        var logger = daemon.logger
+        logger[metadataKey: "run_id"] = "\(runID)"
+        logger[metadataKey: "connection"] = "\(id)"
+        let runLogger = logger
         let job = RunScheduler.Job(
             runID: runID, connection: id,
             work: {
+                let waited = ContinuousClock.now - submittedAt
                 post.yield(.started(runID: runID))
+                runLogger.debug("run started", metadata: ["profile": "\(profile.name)", "argv0": "\(wire.arguments[0])"])
                 let record: RunRecord
                 var stdout: [UInt8] = []
                 do {
@@ -148,11 +156,18 @@ final class ConnectionHandler: Sendable {
                 }
                 await releaseBundle()
                 _ = self.liveRuns.withLock { $0.remove(runID) }
+                RunnerMetrics.finished(outcome: record.outcome, record: record, queuedFor: waited)
+                runLogger.info("run finished", metadata: [
+                    "outcome": "\(record.outcome)", "wall_us": "\(record.wallMicroseconds)",
+                    "spawn_us": "\(record.spawnMicroseconds)", "queued_us": "\(waited.components.seconds * 1_000_000 + waited.components.attoseconds / 1_000_000_000_000)",
+                ])
                 post.yield(.finished(runID: runID, record: record, stdout: stdout))
             },
             dropped: { reason in
                 Task { await releaseBundle() }
                 _ = self.liveRuns.withLock { $0.remove(runID) }
+                RunnerMetrics.finished(outcome: "cancelled", record: .notRun(.cancelled, profile: profile.name), queuedFor: ContinuousClock.now - submittedAt)
+                runLogger.info("run cancelled before it started", metadata: ["reason": "\(reason)"])
                 // It never reached a sandbox: cancelled by its client, or dropped by a drain.
                 _ = reason
                 post.yield(.finished(runID: runID, record: .notRun(.cancelled, profile: profile.name), stdout: []))
@@ -164,6 +179,7 @@ final class ConnectionHandler: Sendable {
         case .busy:
             await releaseBundle()
             self.liveRuns.withLock { _ = $0.remove(runID) }
+            RunnerMetrics.rejected(.busy)
             post.yield(.rejected(runID: runID, reason: .busy, detail: "all \(daemon.configuration.slots) slots busy and \(daemon.configuration.queueCapacity) runs waiting"))
         case .draining:
             await releaseBundle()

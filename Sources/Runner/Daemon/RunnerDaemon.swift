@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import RunnerProtocol
@@ -22,6 +23,8 @@ struct DaemonConfiguration: Sendable {
     var maximumFrameBytes: Int
     /// Unpacked bundles kept on disk (least recently used evicted first).
     var bundleCacheBytes: Int64
+    /// Where to serve /metrics for Prometheus, if anywhere.
+    var metrics: (host: String, port: Int)?
 }
 
 /// `agentgrid-runner serve`: the runner protocol on a Unix socket in front of one engine.
@@ -33,12 +36,16 @@ final class RunnerDaemon: Sendable {
     let scheduler: RunScheduler
     let profiles: ProfileStore
     let bundles: BundleCache
+    let logger: Logger
     private let nextConnection = Mutex<UInt64>(0)
     private let serverChannel = Mutex<(any Channel)?>(nil)
     private let liveConnections = Mutex<[UInt64: any Channel]>([:])
 
     init(configuration: DaemonConfiguration) throws {
         self.configuration = configuration
+        var logger = Logger(label: "agentgrid.runner")
+        logger[metadataKey: "runner"] = "\(configuration.name)"
+        self.logger = logger
         profiles = try ProfileStore(directory: configuration.profilesDirectory)
         // A runner that was killed left its slot cgroups behind under the same instance name:
         // the engine adopts them and kills whatever is still inside before serving.
@@ -49,8 +56,8 @@ final class RunnerDaemon: Sendable {
                                   capacityBytes: configuration.bundleCacheBytes)
     }
 
-    func log(_ message: String) {
-        FileHandle.standardError.write(Data("agentgrid-runner serve: \(message)\n".utf8))
+    func log(_ message: String, level: Logger.Level = .info) {
+        logger.log(level: level, "\(message)")
     }
 
     func run() async throws {
@@ -66,7 +73,8 @@ final class RunnerDaemon: Sendable {
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
                 PeerCredentials.of(channel).flatMapThrowing { peer in
                     guard policy.allows(peer) else {
-                        self.log("refused a connection from pid \(peer.pid) uid \(peer.uid) gid \(peer.gid): not an allowed peer")
+                        self.log("refused a connection from pid \(peer.pid) uid \(peer.uid) gid \(peer.gid): not an allowed peer", level: .warning)
+                        RunnerMetrics.peerRefused()
                         channel.close(promise: nil)
                         throw ProtocolError("peer not allowed")
                     }
@@ -77,6 +85,11 @@ final class RunnerDaemon: Sendable {
             }
         umask(previousMask)
         serverChannel.withLock { $0 = server.channel }
+        var metricsChannel: (any Channel)?
+        if let metrics = configuration.metrics {
+            metricsChannel = try await MetricsServer.start(host: metrics.host, port: metrics.port, registry: RunnerMetrics.registry)
+            log("metrics on http://\(metrics.host):\(metrics.port)/metrics")
+        }
         log("serving on \(path): \(configuration.slots) slots, queue \(configuration.queueCapacity), profiles \(profiles.names)")
 
         let signals = SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])
@@ -103,6 +116,7 @@ final class RunnerDaemon: Sendable {
             }
         }
         signals.stop()
+        try? await metricsChannel?.close()
         await engine.shutdown()
         try? FileManager.default.removeItem(atPath: path)
         log("stopped")

@@ -40,6 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("orphan-grace"), help: "Seconds the runs of a disconnected client go on before they are cancelled.")
     var orphanGrace: Double = 60
 
+    @Option(name: .long, help: "Serve Prometheus metrics at HOST:PORT/metrics (e.g. 127.0.0.1:9464).")
+    var metrics: String?
+
     @Option(name: .customLong("bundle-cache"), help: "Disk space for unpacked bundles, e.g. 1G.")
     var bundleCache: String = "1G"
 
@@ -47,7 +50,14 @@ struct ServeCommand: AsyncParsableCommand {
         guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
         guard queue >= 0 else { throw ValidationError("--queue must be 0 or more") }
         guard grace >= 0, orphanGrace >= 0 else { throw ValidationError("grace periods must be 0 or more") }
+        if let metrics, Self.hostPort(metrics) == nil { throw ValidationError("--metrics: \(metrics) is not HOST:PORT") }
         guard Quantity.bytes(bundleCache) != nil else { throw ValidationError("--bundle-cache: \(bundleCache) is not a size like 1G") }
+    }
+
+    static func hostPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (1...65_535).contains(port), colon != text.startIndex else { return nil }
+        return (String(text[..<colon]), port)
     }
 
     func run() async throws {
@@ -57,7 +67,8 @@ struct ServeCommand: AsyncParsableCommand {
             peers: PeerPolicy(uids: Set(allowUIDs + [0, getuid()]), gids: Set(allowGIDs)),
             drainGrace: .milliseconds(Int64(grace * 1_000)), orphanGrace: .milliseconds(Int64(orphanGrace * 1_000)),
             maximumFrameBytes: RunnerProtocol.defaultMaximumFrameBytes,
-            bundleCacheBytes: Quantity.bytes(bundleCache) ?? (1 << 30))
+            bundleCacheBytes: Quantity.bytes(bundleCache) ?? (1 << 30),
+            metrics: metrics.flatMap(Self.hostPort))
         let daemon: RunnerDaemon
         do {
             daemon = try RunnerDaemon(configuration: configuration)

@@ -7,6 +7,7 @@ extension RunRecord {
         self.init(
             outcome: result.outcome.rawValue, exitCode: result.exitCode, signal: result.signal,
             limitHit: result.limitHit, wallMicroseconds: result.wallMicroseconds,
+            spawnMicroseconds: result.spawnMicroseconds,
             cpuMicroseconds: result.cpuMicroseconds, peakMemoryBytes: result.peakMemoryBytes,
             stdoutBytes: result.stdoutBytes, stderrBytes: result.stderrBytes,
             setupError: result.setupError.map {

@@ -21,6 +21,8 @@ public struct RunResult: Sendable, Codable, Equatable {
     /// For `timeout`: "wall" or "cpu". For `output_limit`: "stdout" or "stderr".
     public var limitHit: String?
     public var wallMicroseconds: Int64
+    /// From clone to the program's execve: the sandbox's own start-up.
+    public var spawnMicroseconds: Int64 = 0
     public var cpuMicroseconds: Int64
     public var peakMemoryBytes: Int64
     /// Bytes the program wrote (kept up to the cap; a write past it ends the run).
@@ -40,7 +42,7 @@ public struct RunResult: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case outcome, exitCode = "exit_code", signal, limitHit = "limit_hit"
-        case wallMs = "wall_ms", wallMicroseconds = "wall_us", cpuMs = "cpu_ms", cpuMicroseconds = "cpu_us"
+        case wallMs = "wall_ms", wallMicroseconds = "wall_us", spawnMicroseconds = "spawn_us", cpuMs = "cpu_ms", cpuMicroseconds = "cpu_us"
         case peakMemoryBytes = "peak_memory_bytes", stdoutBytes = "stdout_bytes", stderrBytes = "stderr_bytes"
         case setupError = "setup_error", seccompSyscall = "seccomp_syscall", profile, limits
     }
@@ -76,6 +78,7 @@ public struct RunResult: Sendable, Codable, Equatable {
         signal = try c.decodeIfPresent(Int32.self, forKey: .signal)
         limitHit = try c.decodeIfPresent(String.self, forKey: .limitHit)
         wallMicroseconds = try c.decode(Int64.self, forKey: .wallMicroseconds)
+        spawnMicroseconds = try c.decodeIfPresent(Int64.self, forKey: .spawnMicroseconds) ?? 0
         cpuMicroseconds = try c.decode(Int64.self, forKey: .cpuMicroseconds)
         peakMemoryBytes = try c.decode(Int64.self, forKey: .peakMemoryBytes)
         stdoutBytes = try c.decode(Int64.self, forKey: .stdoutBytes)
@@ -96,6 +99,7 @@ public struct RunResult: Sendable, Codable, Equatable {
         try c.encode(limitHit, forKey: .limitHit)
         try c.encode(wallMs, forKey: .wallMs)
         try c.encode(wallMicroseconds, forKey: .wallMicroseconds)
+        try c.encode(spawnMicroseconds, forKey: .spawnMicroseconds)
         try c.encode(cpuMs, forKey: .cpuMs)
         try c.encode(cpuMicroseconds, forKey: .cpuMicroseconds)
         try c.encode(peakMemoryBytes, forKey: .peakMemoryBytes)

@@ -127,6 +127,7 @@ struct Supervisor {
             return failure
         }
 
+        let execed = monotonicMicroseconds()
         var input: [UInt8] = []
         if case .bytes(let bytes) = context.request.input { input = bytes }
         let status = supervise(start: start, stdout: &outPipe.read, stderr: &errPipe.read, stdin: &stdinWrite, input: input)
@@ -141,6 +142,7 @@ struct Supervisor {
         record.exitCode = status.exitCode >= 0 ? status.exitCode : nil
         record.signal = status.signal > 0 ? status.signal : nil
         record.wallMicroseconds = wall
+        record.spawnMicroseconds = execed - start
         record.cpuMicroseconds = Int64(usage.cpuNanoseconds / 1_000)
         record.peakMemoryBytes = usage.peakMemoryBytes
         record.stdout = stdoutCapture
