@@ -18,6 +18,7 @@ extension ClientMessage: Codable {
         case "hello": self = .hello(try Hello(from: decoder))
         case "execute": self = .execute(try ExecuteRequest(from: decoder))
         case "cancel": self = .cancel(runID: try decoder.container(keyedBy: RunIDKey.self).decode(String.self, forKey: .runID))
+        case "collect": self = .collect(runID: try decoder.container(keyedBy: RunIDKey.self).decode(String.self, forKey: .runID))
         case "status": self = .status
         case "drain": self = .drain
         default:
@@ -28,6 +29,10 @@ extension ClientMessage: Codable {
     public func encode(to encoder: any Encoder) throws {
         var typed = encoder.container(keyedBy: TypeKey.self)
         switch self {
+        case .collect(let runID):
+            try typed.encode("collect", forKey: .type)
+            var body = encoder.container(keyedBy: RunIDKey.self)
+            try body.encode(runID, forKey: .runID)
         case .hello(let hello):
             try typed.encode("hello", forKey: .type)
             try hello.encode(to: encoder)

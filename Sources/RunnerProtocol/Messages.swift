@@ -13,6 +13,8 @@ public enum ClientMessage: Sendable, Equatable {
     case hello(Hello)
     case execute(ExecuteRequest)
     case cancel(runID: String)
+    /// The result of a run submitted on another (perhaps lost) connection.
+    case collect(runID: String)
     case status
     case drain
 }

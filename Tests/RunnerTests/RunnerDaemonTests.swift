@@ -267,6 +267,52 @@ import Testing
         await daemon.stop()
     }
 
+    @Test func aClientThatReconnectsCollectsItsRuns() async throws {
+        let daemon = try await DaemonProcess.start(slots: 2, extra: ["--orphan-grace", "3"])
+        let socket = daemon.socket
+        let outcome = await onOwnThread { () -> [String] in
+            var seen: [String] = []
+            // Submit two runs, then vanish without waiting for either.
+            if let first = try? RawRunnerConnection(socket: socket), first.hello() != nil {
+                first.send(json: #"{"type":"execute","run_id":"quick","profile":"default","argv":["/bin/echo","kept"]}"#)
+                first.send(json: #"{"type":"execute","run_id":"slow","profile":"default","argv":["/bin/sh","-c","sleep 1; echo adopted"]}"#)
+                _ = first.receive(until: "started")
+            }
+            usleep(300_000)
+            guard let second = try? RawRunnerConnection(socket: socket), second.hello() != nil else { return ["no reconnect"] }
+            for runID in ["quick", "slow", "never-submitted"] {
+                second.send(json: #"{"type":"collect","run_id":"\#(runID)"}"#)
+            }
+            // Replies come as the runs end: quick's kept result, the rejection, slow's result.
+            for _ in 0..<3 {
+                guard let message = second.receive() else { break }
+                let type = message["type"] as? String ?? "?"
+                let stdout = String(decoding: Data(base64Encoded: message["stdout"] as? String ?? "") ?? Data(), as: UTF8.self)
+                seen.append("\(type):\(message["run_id"] as? String ?? "?"):\(stdout)")
+            }
+            return seen.sorted()
+        }
+        #expect(outcome == ["finished:quick:kept\n", "finished:slow:adopted\n", "rejected:never-submitted:"])
+        await daemon.stop()
+    }
+
+    @Test func runsOfAVanishedClientAreCancelledAfterTheGrace() async throws {
+        let daemon = try await DaemonProcess.start(slots: 1, extra: ["--orphan-grace", "0.5"])
+        let socket = daemon.socket
+        await onOwnThread {
+            if let connection = try? RawRunnerConnection(socket: socket), connection.hello() != nil {
+                connection.send(json: #"{"type":"execute","run_id":"orphan","profile":"default","argv":["/bin/sleep","30"],"limits":{"wall_time_ms":60000}}"#)
+                _ = connection.receive(until: "started")
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!daemon.liveSandboxProcesses.isEmpty)
+        try await Task.sleep(for: .milliseconds(1_500))
+        #expect(daemon.liveSandboxProcesses.isEmpty)
+        #expect(daemon.log.contains("left 1 run(s); cancelling them after"))
+        await daemon.stop()
+    }
+
     @Test func metricsAndStructuredLogsDescribeTheRuns() async throws {
         let port = UInt16(20_000 + getpid() % 20_000)
         let daemon = try await DaemonProcess.start(extra: ["--metrics", "127.0.0.1:\(port)"])

@@ -67,6 +67,10 @@ final class ConnectionHandler: Sendable {
                     if !(await daemon.scheduler.cancel(runID: runID)) {
                         post.yield(.rejected(runID: runID, reason: .badRequest, detail: "no queued or running run \(runID)"))
                     }
+                case .collect(let runID):
+                    if await daemon.registry.collect(runID, into: post) == .unknown {
+                        post.yield(.rejected(runID: runID, reason: .badRequest, detail: "no run \(runID) is running or has a result kept"))
+                    }
                 case .status: post.yield(.status(await daemon.status()))
                 case .drain: Task { await daemon.drainAndStop() }
                 }
@@ -134,6 +138,7 @@ final class ConnectionHandler: Sendable {
             outputHandler: forwardLogs)
 
         let engine = daemon.engine
+        let registry = daemon.registry
         let submittedAt = ContinuousClock.now
         var logger = daemon.logger
         logger[metadataKey: "run_id"] = "\(runID)"
@@ -161,7 +166,9 @@ final class ConnectionHandler: Sendable {
                     "outcome": "\(record.outcome)", "wall_us": "\(record.wallMicroseconds)",
                     "spawn_us": "\(record.spawnMicroseconds)", "queued_us": "\(waited.components.seconds * 1_000_000 + waited.components.attoseconds / 1_000_000_000_000)",
                 ])
-                post.yield(.finished(runID: runID, record: record, stdout: stdout))
+                let message = RunnerMessage.finished(runID: runID, record: record, stdout: stdout)
+                post.yield(message)
+                await registry.finished(runID, message)
             },
             dropped: { reason in
                 Task { await releaseBundle() }
@@ -173,16 +180,19 @@ final class ConnectionHandler: Sendable {
                 post.yield(.finished(runID: runID, record: .notRun(.cancelled, profile: profile.name), stdout: []))
             })
         self.liveRuns.withLock { _ = $0.insert(runID) }
+        await registry.started(runID)
         switch await daemon.scheduler.submit(job) {
         case .started: post.yield(.accepted(runID: runID, queuePosition: 0))
         case .queued(let position): post.yield(.accepted(runID: runID, queuePosition: position))
         case .busy:
             await releaseBundle()
+            await registry.forget(runID)
             self.liveRuns.withLock { _ = $0.remove(runID) }
             RunnerMetrics.rejected(.busy)
             post.yield(.rejected(runID: runID, reason: .busy, detail: "all \(daemon.configuration.slots) slots busy and \(daemon.configuration.queueCapacity) runs waiting"))
         case .draining:
             await releaseBundle()
+            await registry.forget(runID)
             self.liveRuns.withLock { _ = $0.remove(runID) }
             post.yield(.rejected(runID: runID, reason: .draining, detail: "the runner is draining"))
         case .duplicate:
@@ -199,7 +209,9 @@ final class ConnectionHandler: Sendable {
         while ContinuousClock.now < deadline, !liveRuns.withLock({ $0.isEmpty }) {
             try? await Task.sleep(for: .milliseconds(100))
         }
-        for runID in liveRuns.withLock({ Array($0) }) { _ = await daemon.scheduler.cancel(runID: runID) }
+        for runID in liveRuns.withLock({ Array($0) }) where !(await daemon.registry.isAdopted(runID)) {
+            _ = await daemon.scheduler.cancel(runID: runID)
+        }
     }
 }
 

@@ -36,6 +36,7 @@ final class RunnerDaemon: Sendable {
     let scheduler: RunScheduler
     let profiles: ProfileStore
     let bundles: BundleCache
+    let registry: RunRegistry
     let logger: Logger
     private let nextConnection = Mutex<UInt64>(0)
     private let serverChannel = Mutex<(any Channel)?>(nil)
@@ -52,6 +53,7 @@ final class RunnerDaemon: Sendable {
         engine = try SandboxEngine(configuration: EngineConfiguration(
             slots: configuration.slots, instance: configuration.name, stateDirectory: configuration.stateDirectory))
         scheduler = RunScheduler(slots: configuration.slots, queueCapacity: configuration.queueCapacity)
+        registry = RunRegistry(retention: configuration.orphanGrace)
         bundles = try BundleCache(directory: configuration.stateDirectory + "/bundles-\(configuration.name)",
                                   capacityBytes: configuration.bundleCacheBytes)
     }
