@@ -344,6 +344,8 @@ import Testing
         try await daemon.start()
         // The restarted runner adopted its old slot cgroups and emptied them before serving.
         #expect(daemon.liveSandboxProcesses.isEmpty)
+        #expect(daemon.log.contains("recovered after a crash"))
+        #expect(daemon.log.contains("adopted slots [\"slot0\", \"slot1\"]"))
         let run = try await daemon.submit(["--", "/bin/echo", "serving again"])
         #expect(run.status == 0 && run.stdoutText == "serving again\n")
         await daemon.stop()

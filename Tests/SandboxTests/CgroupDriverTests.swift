@@ -590,6 +590,9 @@ extension CgroupDriverTests {
         func v1SlotLimitsMembershipKillAndRemoval() async throws {
             let mounts = hostProbe.v1Mounts
             let group = "agentgrid/unit-\(getpid())"
+            // Marks the group as alive, so an engine starting meanwhile does not sweep it up.
+            let alive = try InstanceLock.take("unit-\(getpid())")
+            defer { alive.release() }
             let driver = try CgroupV1Driver(mounts: mounts, group: group)
             let slot = try driver.makeSlot(named: "slot0")
             var destroyed = false

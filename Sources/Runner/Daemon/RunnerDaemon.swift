@@ -92,6 +92,12 @@ final class RunnerDaemon: Sendable {
             metricsChannel = try await MetricsServer.start(host: metrics.host, port: metrics.port, registry: RunnerMetrics.registry)
             log("metrics on http://\(metrics.host):\(metrics.port)/metrics")
         }
+        let recovery = engine.recovery
+        if !recovery.isClean {
+            log("recovered after a crash: removed the cgroups of dead engines \(recovery.sweptGroups), "
+                + "adopted slots \(recovery.adoptedSlots), emptied slots \(recovery.emptiedSlots)", level: .warning)
+        }
+        for slot in recovery.quarantinedSlots { log("slot out of service (could not be emptied): \(slot)", level: .error) }
         log("serving on \(path): \(configuration.slots) slots, queue \(configuration.queueCapacity), profiles \(profiles.names)")
 
         let signals = SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The limits a run's cgroup enforces.
 public struct CgroupLimits: Sendable, Equatable {
     public var memoryBytes: Int64
@@ -38,6 +40,25 @@ public protocol CgroupDriver: Sendable {
     func makeSlot(named name: String) throws(SystemError) -> any CgroupSlot
     /// Removes the engine's own parent cgroup once every slot is destroyed.
     func removeGroup() throws(SystemError)
+    /// The same driver for another engine's group (for sweeping up after a dead one).
+    func forGroup(_ group: String) -> any CgroupDriver
+    /// Names of the engine groups that exist beside ours (under the shared parent), and of the
+    /// slot cgroups inside one of them.
+    func siblingGroups() -> [String]
+    func slotNames() -> [String]
+}
+
+/// Subdirectories of a cgroup directory (the child cgroups).
+func childCgroups(of path: String) -> [String] {
+    guard let directory = opendir(path) else { return [] }
+    defer { closedir(directory) }
+    var names: [String] = []
+    while let entry = readdir(directory) {
+        guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
 }
 
 /// One reusable cgroup: a sandbox slot runs one program at a time in it.

@@ -39,6 +39,19 @@ public struct CgroupV1Driver: CgroupDriver {
         for hierarchy in hierarchies { try removeDirectoryChain("\(hierarchy)/\(group)", below: hierarchy) }
     }
 
+    public func forGroup(_ group: String) -> any CgroupDriver {
+        // Every controller is present (checked when this driver was made), so this cannot throw.
+        (try? CgroupV1Driver(mounts: mounts, group: group)) ?? self
+    }
+
+    /// Listed from the pids hierarchy: every slot lives in all of them.
+    public func siblingGroups() -> [String] {
+        let parent = group.split(separator: "/").dropLast().joined(separator: "/")
+        return childCgroups(of: "\(mounts["pids"]!)/\(parent)").map { parent.isEmpty ? $0 : "\(parent)/\($0)" }
+    }
+
+    public func slotNames() -> [String] { childCgroups(of: "\(mounts["pids"]!)/\(group)") }
+
     func directory(_ controller: String, slot: String) -> String {
         "\(mounts[controller]!)/\(group)/\(slot)"
     }

@@ -29,6 +29,15 @@ public struct CgroupV2Driver: CgroupDriver {
         try removeDirectoryChain("\(root)/\(group)", below: root)
     }
 
+    public func forGroup(_ group: String) -> any CgroupDriver { CgroupV2Driver(root: root, group: group) }
+
+    public func siblingGroups() -> [String] {
+        let parent = group.split(separator: "/").dropLast().joined(separator: "/")
+        return childCgroups(of: "\(root)/\(parent)").map { parent.isEmpty ? $0 : "\(parent)/\($0)" }
+    }
+
+    public func slotNames() -> [String] { childCgroups(of: "\(root)/\(group)") }
+
     /// Each level from the root down to the engine's group must delegate the controllers to
     /// the next one ("no internal processes": the slots are the only leaves with tasks).
     func enableControllers() throws(SystemError) {

@@ -12,6 +12,10 @@ public final class SandboxEngine: Sendable {
     private let allSlots: [Slot]
     private let compiler = SeccompCompiler()
     private let rootMountPoint: String
+    private let instanceLock: InstanceLock
+    /// What start-up found and did: dead engines' groups removed, slots that could not be
+    /// emptied (never handed out).
+    public let recovery: RecoveryReport
 
     public init(configuration: EngineConfiguration) throws(SandboxError) {
         guard configuration.slots > 0 else { throw .invalidRequest("slots must be at least 1") }
@@ -20,28 +24,64 @@ public final class SandboxEngine: Sendable {
         signal(SIGPIPE, SIG_IGN)
         self.configuration = configuration
         do throws(SystemError) {
+            instanceLock = try InstanceLock.take(configuration.instance)
             let probe = CgroupProbe.host()
             migrationTuning = configuration.tuneCgroupMigrations
                 ? CgroupMigrationTuning.enable(probe: probe) : CgroupMigrationTuning.state(probe: probe)
             cgroups = try probe.driver(group: "agentgrid/\(configuration.instance)", forcing: configuration.cgroupVersion)
             rootMountPoint = "\(configuration.stateDirectory)/sandbox-root"
             try makeDirectories(rootMountPoint)
+            var report = RecoveryReport()
+            report.sweptGroups = Self.sweepDeadEngines(beside: cgroups, except: configuration.instance)
+            report.adoptedSlots = cgroups.slotNames()
             var slots: [Slot] = []
+            var quarantined: [Slot] = []
             var taken: Set<UInt32> = []
             for index in 0..<configuration.slots {
                 let lease = try HostIDLease.claim(
                     in: configuration.hostIDRange, directory: "\(configuration.stateDirectory)/ids", avoiding: taken)
                 taken.insert(lease.id)
                 let cgroup = try cgroups.makeSlot(named: "slot\(index)")
-                // A leftover of a crashed engine of the same name is emptied before reuse.
-                try cgroup.killAll()
-                slots.append(Slot(index: index, cgroup: cgroup, lease: lease, stack: try ChildStack()))
+                let slot = Slot(index: index, cgroup: cgroup, lease: lease, stack: try ChildStack())
+                // A leftover of a crashed engine of the same name is emptied before reuse; one
+                // that cannot be emptied is reported and never handed out.
+                do {
+                    if !(try cgroup.processes()).isEmpty { report.emptiedSlots.append(cgroup.name) }
+                    try cgroup.killAll()
+                    slots.append(slot)
+                } catch {
+                    report.quarantinedSlots.append("\(cgroup.name): \(error)")
+                    quarantined.append(slot)
+                }
             }
-            allSlots = slots
+            allSlots = slots + quarantined
+            recovery = report
         } catch {
             throw .system(error)
         }
-        pool = SlotPool(slots: allSlots)
+        pool = SlotPool(slots: Array(allSlots.prefix(allSlots.count - recovery.quarantinedSlots.count)))
+        startupQuarantine = recovery.quarantinedSlots.count
+    }
+
+    private let startupQuarantine: Int
+
+    /// Removes the cgroups of engines whose process is gone (their instance lock is free):
+    /// a killed runner of another name, an interrupted `exec`, a crashed test.
+    static func sweepDeadEngines(beside cgroups: any CgroupDriver, except ours: String) -> [String] {
+        var swept: [String] = []
+        for group in cgroups.siblingGroups() {
+            let name = String(group.split(separator: "/").last ?? "")
+            if name == ours { continue }
+            guard let lock = try? InstanceLock.attempt(name) else { continue }  // alive, or unreadable
+            defer { lock.release() }
+            let dead = cgroups.forGroup(group)
+            for slotName in dead.slotNames() {
+                if let slot = try? dead.makeSlot(named: slotName) { try? slot.destroy() }
+            }
+            try? dead.removeGroup()
+            swept.append(name)
+        }
+        return swept
     }
 
     /// Runs `request` under `profile` and reports what happened. Throws only when the run
@@ -99,7 +139,7 @@ public final class SandboxEngine: Sendable {
 
     /// Slots that could not be cleaned and are out of service.
     public var quarantinedSlots: Int {
-        get async { await pool.quarantined.count }
+        get async { await pool.quarantined.count + startupQuarantine }
     }
 
     /// Kills whatever is left and removes the engine's cgroups. Call once, after the last run.
@@ -110,6 +150,7 @@ public final class SandboxEngine: Sendable {
             slot.lease.release()
         }
         try? cgroups.removeGroup()
+        instanceLock.release()
     }
 
     static func environment(profile: [EnvironmentVariable], request: [EnvironmentVariable]) throws(SandboxError) -> [EnvironmentVariable] {
