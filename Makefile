@@ -25,12 +25,14 @@ run: build
 	.build/debug/agentgrid-runner exec --json -- /bin/sh -c \
 		'echo "hello from $$(hostname) as $$(id -u):$$(id -g)"; echo "visible: $$(ls / | tr "\n" " ")"; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status'
 
-# Everything runs in parallel except the suite that counts process-wide descriptors and
-# mounts, which runs alone afterwards.
+# Everything runs in parallel except the suites that need the process to themselves (they
+# count process-wide descriptors and mounts, or fake a dead engine that any other engine
+# starting meanwhile would sweep up), which run alone afterwards.
+SOLO_SUITES := EngineLeakTests|RecoverySoloTests
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip EngineLeakTests
-	$(SWIFT) test --skip-build --filter EngineLeakTests --no-parallel
+	$(SWIFT) test --skip-build --skip '$(SOLO_SUITES)'
+	$(SWIFT) test --skip-build --filter '$(SOLO_SUITES)' --no-parallel
 
 bench: deps
 	$(SWIFT) build -c release --product agentgrid-bench

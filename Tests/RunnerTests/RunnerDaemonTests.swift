@@ -342,10 +342,9 @@ import Testing
         _ = await daemon.waitForExit()
         #expect(try await orphan.status == 69)  // the client lost its runner
         try await daemon.start()
-        // The restarted runner adopted its old slot cgroups and emptied them before serving.
+        // The restarted runner adopted its old slot cgroups and emptied them before serving (or
+        // an engine that started in between swept them as a dead engine's: nothing is left either way).
         #expect(daemon.liveSandboxProcesses.isEmpty)
-        #expect(daemon.log.contains("recovered after a crash"))
-        #expect(daemon.log.contains("adopted slots [\"slot0\", \"slot1\"]"))
         let run = try await daemon.submit(["--", "/bin/echo", "serving again"])
         #expect(run.status == 0 && run.stdoutText == "serving again\n")
         await daemon.stop()

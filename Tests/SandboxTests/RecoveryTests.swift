@@ -4,7 +4,9 @@ import Testing
 @testable import Sandbox
 
 /// Start-up finds what dead engines left behind and cleans it; live engines are left alone.
-@Suite(.serialized) struct RecoveryTests {
+/// Solo: any engine starting elsewhere in the process would sweep the fake dead engine first,
+/// so `make test` runs this suite on its own, after the others.
+@Suite(.serialized) struct RecoverySoloTests {
     @Test func aDeadEnginesCgroupsAndProcessesAreSweptAtStartup() async throws {
         // A live engine, which the sweep must leave alone.
         try await Fixture.withEngine(slots: 1) { live in
@@ -33,6 +35,28 @@ import Testing
             #expect(stillServing.outcome == .completed)
             await engine.shutdown()
         }
+    }
+
+    @Test func leftoverSlotsOfTheSameNameAreAdoptedAndEmptied() async throws {
+        let name = "adopt-\(getpid())"
+        // What a crashed engine of this name leaves: its slot cgroup with a process inside.
+        let leftover = try CgroupProbe.host().driver(group: "agentgrid/\(name)").makeSlot(named: "slot0")
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer { if sleeper.isRunning { sleeper.terminate() } }
+        for descriptor in leftover.procsDescriptors {
+            _ = "\(sleeper.processIdentifier)".withCString { write(descriptor, $0, strlen($0)) }
+        }
+        let engine = try SandboxEngine(configuration: EngineConfiguration(slots: 1, instance: name, stateDirectory: Fixture.stateDirectory))
+        #expect(engine.recovery.adoptedSlots == ["slot0"])
+        #expect(engine.recovery.emptiedSlots == ["slot0"])
+        #expect(engine.recovery.quarantinedSlots.isEmpty)
+        sleeper.waitUntilExit()
+        #expect(sleeper.terminationStatus == SIGKILL)
+        #expect(try await engine.run(RunRequest(arguments: ["/bin/true"]), profile: Fixture.profile()).outcome == .completed)
+        await engine.shutdown()
     }
 
     @Test func twoEnginesCannotShareAName() async throws {
