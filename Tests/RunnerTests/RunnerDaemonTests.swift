@@ -255,6 +255,36 @@ import Testing
         await daemon.stop()
     }
 
+    @Test func theBundleCacheEvictsTheLeastRecentlyUsedOverItsCap() async throws {
+        // 10 KiB of cache; each bundle unpacks to 6 KiB, so only one fits.
+        let daemon = try await DaemonProcess.start(extra: ["--bundle-cache", "10K"])
+        let scratch = try TemporaryDirectory(prefix: "bundle-lru")
+        var hashes: [String] = []
+        for name in ["first", "second"] {
+            let archive = try BundleArchives.make("add_file('\(name).txt', b'\(name)' * 1000)", manifest: "entrypoint: [/bin/true]\n")
+            let path = scratch.path + "/\(name).tar.gz"
+            try archive.write(to: URL(fileURLWithPath: path))
+            hashes.append(BundleUnpacker.sha256(Array(archive)))
+            #expect(try await daemon.submit(["--bundle", path, "--", "/bin/true"]).status == 0)
+        }
+        let socket = daemon.socket
+        let sent = hashes
+        let answers = await onOwnThread { () -> [String] in
+            guard let connection = try? RawRunnerConnection(socket: socket), connection.hello() != nil else { return [] }
+            return sent.enumerated().map { index, hash in
+                connection.send(json: #"{"type":"execute","run_id":"lru-\#(index)","profile":"default","argv":["/bin/true"],"bundle":{"sha256":"\#(hash)"}}"#)
+                while let message = connection.receive() {
+                    let type = message["type"] as? String
+                    if type == "rejected" { return "evicted" }
+                    if type == "finished" { return "cached" }
+                }
+                return "closed"
+            }
+        }
+        #expect(answers == ["evicted", "cached"])
+        await daemon.stop()
+    }
+
     @Test func hostileBundlesAreRejectedBeforeAnythingRuns() async throws {
         let daemon = try await DaemonProcess.start()
         let scratch = try TemporaryDirectory(prefix: "bundle-file")
