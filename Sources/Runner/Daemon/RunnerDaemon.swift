@@ -63,29 +63,12 @@ final class RunnerDaemon: Sendable {
     }
 
     func run() async throws {
-        let path = configuration.socketPath
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o755])
-        let policy = configuration.peers
-        let maximumFrame = configuration.maximumFrameBytes
-        // The socket is created owner-only (umask around bind); peers are checked anyway.
-        let previousMask = umask(0o177)
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
-                PeerCredentials.of(channel).flatMapThrowing { peer in
-                    guard policy.allows(peer) else {
-                        self.log("refused a connection from pid \(peer.pid) uid \(peer.uid) gid \(peer.gid): not an allowed peer", level: .warning)
-                        RunnerMetrics.peerRefused()
-                        channel.close(promise: nil)
-                        throw ProtocolError("peer not allowed")
-                    }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameBytes: maximumFrame)))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
-                    return (peer, try NIOAsyncChannel<[UInt8], [UInt8]>(wrappingChannelSynchronously: channel))
-                }
-            }
-        umask(previousMask)
+        let listener = UnixSocketListener(
+            path: configuration.socketPath, peers: configuration.peers, maximumFrameBytes: configuration.maximumFrameBytes)
+        let server = try await listener.bind { message in
+            self.log(message, level: .warning)
+            RunnerMetrics.peerRefused()
+        }
         serverChannel.withLock { $0 = server.channel }
         var metricsChannel: (any Channel)?
         if let metrics = configuration.metrics {
@@ -98,7 +81,7 @@ final class RunnerDaemon: Sendable {
                 + "adopted slots \(recovery.adoptedSlots), emptied slots \(recovery.emptiedSlots)", level: .warning)
         }
         for slot in recovery.quarantinedSlots { log("slot out of service (could not be emptied): \(slot)", level: .error) }
-        log("serving on \(path): \(configuration.slots) slots, queue \(configuration.queueCapacity), profiles \(profiles.names)")
+        log("serving on \(listener.address): \(configuration.slots) slots, queue \(configuration.queueCapacity), profiles \(profiles.names)")
 
         let signals = SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])
         try await withThrowingDiscardingTaskGroup { group in
@@ -126,7 +109,7 @@ final class RunnerDaemon: Sendable {
         signals.stop()
         try? await metricsChannel?.close()
         await engine.shutdown()
-        try? FileManager.default.removeItem(atPath: path)
+        listener.cleanUp()
         log("stopped")
     }
 
