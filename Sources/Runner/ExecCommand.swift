@@ -19,20 +19,7 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory of profiles.")
     var profiles: String?
 
-    @Option(name: .long, help: "Memory limit, e.g. 64M.")
-    var memory: String?
-
-    @Option(name: .long, help: "Process/thread limit.")
-    var pids: Int64?
-
-    @Option(name: .long, help: "CPU bandwidth in CPUs, e.g. 0.5.")
-    var cpus: String?
-
-    @Option(name: .long, help: "CPU-time limit, e.g. 2s or 500ms.")
-    var timeout: String?
-
-    @Option(name: .customLong("wall-timeout"), help: "Wall-clock limit, e.g. 5s.")
-    var wallTimeout: String?
+    @OptionGroup var limits: LimitOptions
 
     @Option(name: .customLong("ro-bind"), help: "Host SRC visible read-only at DST (default SRC).")
     var readOnlyBinds: [String] = []
@@ -40,17 +27,7 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(name: .customLong("bind"), help: "Host SRC visible read-write at DST (default SRC).")
     var writableBinds: [String] = []
 
-    @Option(name: .customLong("env"), help: "Set K=V in the program's environment.")
-    var environment: [String] = []
-
-    @Option(name: .customLong("stdin"), help: "Feed this file to the program's stdin.")
-    var stdinFile: String?
-
-    @Flag(name: .customLong("json"), help: "Print the result record as JSON on stderr (or --json FILE).")
-    var json = false
-
-    @Option(name: .customLong("json-file"), help: .hidden)
-    var jsonFile: String?
+    @OptionGroup var io: IOOptions
 
     @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
     var command: [String] = []
@@ -89,41 +66,15 @@ struct ExecCommand: AsyncParsableCommand {
         case .failure(let error): fail("\(error)", code: error is SandboxError ? RunnerExit.usage : RunnerExit.setupError)
         }
         if let setup = result.setupError { printError("agentgrid-runner: \(setup)") }
-        if json || jsonFile != nil { try writeRecord(result) }
+        try io.writeRecord(result)
         Foundation.exit(RunnerExit.code(for: result))
     }
 
     private func makeRequest() throws -> RunRequest {
-        var limits = LimitRequest()
-        if let memory {
-            guard let bytes = Quantity.bytes(memory) else { throw ValidationError("--memory: \(memory) is not a size like 64M") }
-            limits.memoryBytes = bytes
-        }
-        limits.pids = pids
-        if let cpus {
-            guard let milli = Quantity.milliCPUs(cpus) else { throw ValidationError("--cpus: \(cpus) is not a CPU count like 0.5") }
-            limits.milliCPUs = milli
-        }
-        if let timeout {
-            guard let ms = Quantity.milliseconds(timeout) else { throw ValidationError("--timeout: \(timeout) is not a duration like 2s") }
-            limits.cpuTimeMs = ms
-        }
-        if let wallTimeout {
-            guard let ms = Quantity.milliseconds(wallTimeout) else { throw ValidationError("--wall-timeout: \(wallTimeout) is not a duration like 5s") }
-            limits.wallTimeMs = ms
-        }
-        if let stdinFile, access(stdinFile, R_OK) != 0 {
-            throw ValidationError("--stdin: cannot read \(stdinFile): \(String(cString: strerror(errno)))")
-        }
-        let variables = try environment.map { pair -> EnvironmentVariable in
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw ValidationError("--env: \(pair) is not K=V")
-            }
-            return EnvironmentVariable(name: String(pair[..<equals]), value: String(pair[pair.index(after: equals)...]))
-        }
+        let stdinFile = try io.checkedStdinFile()
         return RunRequest(
-            arguments: command, environment: variables,
-            input: stdinFile.map { .file($0) } ?? .none, limits: limits,
+            arguments: command, environment: try io.variables(),
+            input: stdinFile.map { .file($0) } ?? .none, limits: try limits.request(),
             readOnlyBinds: try readOnlyBinds.map(Self.mapping), writableBinds: try writableBinds.map(Self.mapping),
             outputHandler: { stream, bytes in
                 let fd: Int32 = stream == .stdout ? 1 : 2
@@ -146,20 +97,6 @@ struct ExecCommand: AsyncParsableCommand {
         let destination = parts.count == 2 ? parts[1] : source
         guard destination.hasPrefix("/") else { throw ValidationError("bind \(text): DST must be an absolute path") }
         return PathMapping(source: source, destination: destination)
-    }
-
-    private func writeRecord(_ result: RunResult) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var data = try encoder.encode(result)
-        data.append(0x0A)
-        if let jsonFile {
-            guard FileManager.default.createFile(atPath: jsonFile, contents: data) else {
-                fail("cannot write \(jsonFile)", code: RunnerExit.usage)
-            }
-        } else {
-            FileHandle.standardError.write(data)
-        }
     }
 }
 

@@ -17,20 +17,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Profile name.")
     var profile: String = "default"
 
-    @Option(name: .long, help: "Memory limit, e.g. 64M.")
-    var memory: String?
+    @OptionGroup var limits: LimitOptions
 
-    @Option(name: .long, help: "CPU-time limit, e.g. 2s.")
-    var timeout: String?
-
-    @Option(name: .customLong("wall-timeout"), help: "Wall-clock limit, e.g. 5s.")
-    var wallTimeout: String?
-
-    @Option(name: .customLong("env"), help: "Set K=V in the program's environment.")
-    var environment: [String] = []
-
-    @Option(name: .customLong("stdin"), help: "Feed this file to the program's stdin.")
-    var stdinFile: String?
+    @OptionGroup var io: IOOptions
 
     @Option(name: .long, help: "An agent bundle (.tar.gz with agent.yaml), mounted read-only at /agent.")
     var bundle: String?
@@ -38,36 +27,18 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .customLong("run-id"), help: "The run's id (default: a new UUID).")
     var runID: String?
 
-    @Flag(name: .customLong("json"), help: "Print the result record as JSON on stderr (or --json FILE).")
-    var json = false
-
-    @Option(name: .customLong("json-file"), help: .hidden)
-    var jsonFile: String?
-
     @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.")
     var command: [String] = []
 
     func run() async throws {
         guard !command.isEmpty else { throw ValidationError("give the program after --") }
-        var limits = RequestedLimits()
-        if let memory {
-            guard let bytes = Quantity.bytes(memory) else { throw ValidationError("--memory: \(memory) is not a size like 64M") }
-            limits.memoryBytes = bytes
-        }
-        if let timeout {
-            guard let ms = Quantity.milliseconds(timeout) else { throw ValidationError("--timeout: \(timeout) is not a duration") }
-            limits.cpuTimeMs = ms
-        }
-        if let wallTimeout {
-            guard let ms = Quantity.milliseconds(wallTimeout) else { throw ValidationError("--wall-timeout: \(wallTimeout) is not a duration") }
-            limits.wallTimeMs = ms
-        }
-        let variables = try environment.map { pair -> ExecuteRequest.Variable in
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else { throw ValidationError("--env: \(pair) is not K=V") }
-            return .init(name: String(pair[..<equals]), value: String(pair[pair.index(after: equals)...]))
-        }
+        let asked = try limits.request()
+        let wireLimits = RequestedLimits(
+            memoryBytes: asked.memoryBytes, pids: asked.pids, milliCPUs: asked.milliCPUs,
+            cpuTimeMs: asked.cpuTimeMs, wallTimeMs: asked.wallTimeMs)
+        let variables = try io.variables().map { ExecuteRequest.Variable(name: $0.name, value: $0.value) }
         var stdin: [UInt8] = []
-        if let stdinFile {
+        if let stdinFile = try io.checkedStdinFile() {
             guard let data = FileManager.default.contents(atPath: stdinFile) else { throw ValidationError("--stdin: cannot read \(stdinFile)") }
             stdin = Array(data)
         }
@@ -78,7 +49,7 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         let id = runID ?? UUID().uuidString.lowercased()
         let request = ExecuteRequest(runID: id, profile: profile, arguments: command, environment: variables,
-                                     limits: limits, stdin: stdin, streamLogs: true, bundle: reference)
+                                     limits: wireLimits, stdin: stdin, streamLogs: true, bundle: reference)
 
         let client: RunnerClient
         do {
@@ -108,7 +79,7 @@ struct SubmitCommand: AsyncParsableCommand {
                     return false
                 case .finished(let finished, let record, _) where finished == id:
                     if let setup = record.setupError { printError("agentgrid-runner: \(setup.step): \(setup.errnoName) \(setup.detail ?? "")") }
-                    if json || jsonFile != nil { try writeRecord(record) }
+                    try io.writeRecord(record)
                     exitCode = SubmitExit.code(for: record)
                     return false
                 case .error(let text):
@@ -122,18 +93,6 @@ struct SubmitCommand: AsyncParsableCommand {
             fail("\(error)", code: SubmitExit.unreachable)
         }
         Foundation.exit(exitCode)
-    }
-
-    private func writeRecord(_ record: RunRecord) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var data = try encoder.encode(record)
-        data.append(0x0A)
-        if let jsonFile {
-            guard FileManager.default.createFile(atPath: jsonFile, contents: data) else { fail("cannot write \(jsonFile)", code: RunnerExit.usage) }
-        } else {
-            FileHandle.standardError.write(data)
-        }
     }
 }
 

@@ -12,7 +12,7 @@ public final class SandboxEngine: Sendable {
     private let allSlots: [Slot]
     private let compiler = SeccompCompiler()
     private let rootMountPoint: String
-    private let instanceLock: InstanceLock
+    private let instanceLock: FileLock
     /// What start-up found and did: dead engines' groups removed, slots that could not be
     /// emptied (never handed out).
     public let recovery: RecoveryReport
