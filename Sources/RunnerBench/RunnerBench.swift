@@ -74,6 +74,8 @@ struct RunnerBench {
         // Throughput: 8 clients on persistent connections keep both slots busy.
         let perClient = max(10, runs / clients)
         let loaded = LatencyCollector()
+        let daemonCPUBefore = cpuMicroseconds(pid: daemon.processIdentifier)
+        let clientCPUBefore = ownCPUMicroseconds()
         let daemonStart = now()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for client in 1...clients {
@@ -82,6 +84,9 @@ struct RunnerBench {
             try await group.waitForAll()
         }
         let daemonElapsed = now() - daemonStart
+        let loadedRuns = Double(clients * perClient)
+        let daemonCPUPerRun = Double(cpuMicroseconds(pid: daemon.processIdentifier) - daemonCPUBefore) / loadedRuns / 1_000
+        let clientCPUPerRun = Double(ownCPUMicroseconds() - clientCPUBefore) / loadedRuns / 1_000
         let daemonSamples = single.samples
         let daemonRate = Double(clients * perClient) / (Double(daemonElapsed) / 1_000_000)
 
@@ -92,6 +97,8 @@ struct RunnerBench {
             print(name.padding(toLength: 37, withPad: " ", startingAt: 0) + String(format: "%8.3f  %8.3f", samples.p50, samples.p99))
         }
         print(String(format: "runs/s: daemon %.1f, two parallel spawn loops %.1f (ratio %.2f)", daemonRate, parallelSpawnRate, daemonRate / parallelSpawnRate))
+        print(String(format: "CPU per run under load: daemon process %.3f ms (its sandboxes' own start-up included), the 8 clients %.3f ms",
+                     daemonCPUPerRun, clientCPUPerRun))
         print(jsonLine([
             ("bench", "runner"), ("slots", slots), ("clients", clients),
             ("daemon_p50_ms", rounded(daemonSamples.p50)), ("daemon_p99_ms", rounded(daemonSamples.p99)),
@@ -123,6 +130,22 @@ struct RunnerBench {
                 if index >= warmup { latencies.add(now() - start) }
             }
         }
+    }
+
+    /// utime + stime of a process (and its reaped children), from /proc.
+    static func cpuMicroseconds(pid: Int32) -> Int64 {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3; utime 14, stime 15, cutime 16, cstime 17.
+        let ticks = [11, 12, 13, 14].compactMap { Int64(fields[$0]) }.reduce(0, +)
+        return ticks * 1_000_000 / Int64(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    static func ownCPUMicroseconds() -> Int64 {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + Int64(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
     }
 
     static func reachable(_ socket: String) async -> Bool {

@@ -159,16 +159,21 @@ final class ConnectionHandler: Sendable {
                 } catch {
                     record = .notRun(.setupError, profile: profile.name, detail: "\(error)")
                 }
-                await releaseBundle()
-                _ = self.liveRuns.withLock { $0.remove(runID) }
-                RunnerMetrics.finished(outcome: record.outcome, record: record, queuedFor: waited)
-                runLogger.info("run finished", metadata: [
-                    "outcome": "\(record.outcome)", "wall_us": "\(record.wallMicroseconds)",
-                    "spawn_us": "\(record.spawnMicroseconds)", "queued_us": "\(waited.components.seconds * 1_000_000 + waited.components.attoseconds / 1_000_000_000_000)",
-                ])
+                // The result goes out now; the bookkeeping after it must not hold the slot.
                 let message = RunnerMessage.finished(runID: runID, record: record, stdout: stdout)
                 post.yield(message)
-                await registry.finished(runID, message)
+                let finishedStdout = stdout
+                Task {
+                    await registry.finished(runID, message)
+                    await releaseBundle()
+                    _ = self.liveRuns.withLock { $0.remove(runID) }
+                    RunnerMetrics.finished(outcome: record.outcome, record: record, queuedFor: waited)
+                    runLogger.info("run finished", metadata: [
+                        "outcome": "\(record.outcome)", "wall_us": "\(record.wallMicroseconds)",
+                        "spawn_us": "\(record.spawnMicroseconds)", "stdout_bytes": "\(finishedStdout.count)",
+                        "queued_us": "\(waited.components.seconds * 1_000_000 + waited.components.attoseconds / 1_000_000_000_000)",
+                    ])
+                }
             },
             dropped: { reason in
                 Task { await releaseBundle() }
