@@ -72,11 +72,6 @@ actor RunScheduler {
         return false
     }
 
-    /// Cancels every run of a connection, queued or running.
-    func cancelAll(of connection: ConnectionID, runIDs: [String]) {
-        for runID in runIDs { _ = cancel(runID: runID) }
-    }
-
     /// Stops admitting, drops the queue, lets running work finish for `grace`, then cancels it.
     func drain(grace: Duration) async {
         draining = true
@@ -87,7 +82,7 @@ actor RunScheduler {
         let deadline = ContinuousClock.now + grace
         let watchdog = Task {
             try? await Task.sleep(until: deadline, clock: .continuous)
-            self.cancelRunning()
+            if !Task.isCancelled { self.cancelRunning() }  // the grace ran out with work still going
         }
         await waitUntilIdle()
         watchdog.cancel()
