@@ -130,12 +130,21 @@ final class ConnectionHandler: Sendable {
             }
         }
         let input: RunRequest.Input = wire.stdin.isEmpty ? .none : .bytes(wire.stdin)
-        let request = RunRequest(
+        let scheduler = daemon.scheduler
+        var request = RunRequest(
             arguments: wire.arguments,
             environment: wire.environment.map { EnvironmentVariable(name: $0.name, value: $0.value) },
             input: input, limits: limits, bundleDirectory: bundle?.root,
             workingDirectory: bundle.map { "/agent" + ($0.manifest.workdir.map { "/" + $0 } ?? "") },
             outputHandler: forwardLogs)
+        // "started" means a slot was taken, which for a staged run happens inside the engine.
+        let slotClock = SlotClock()
+        request.onSlotAcquired = {
+            slotClock.mark()
+            post.yield(.started(runID: runID))
+            Task { await scheduler.slotTaken(runID) }
+        }
+        let staged = request
 
         let engine = daemon.engine
         let registry = daemon.registry
@@ -147,18 +156,17 @@ final class ConnectionHandler: Sendable {
         let job = RunScheduler.Job(
             runID: runID, connection: id,
             work: {
-                let waited = ContinuousClock.now - submittedAt
-                post.yield(.started(runID: runID))
                 runLogger.debug("run started", metadata: ["profile": "\(profile.name)", "argv0": "\(wire.arguments[0])"])
                 let record: RunRecord
                 var stdout: [UInt8] = []
                 do {
-                    let result = try await engine.run(request, profile: profile)
+                    let result = try await engine.run(staged, profile: profile)
                     record = RunRecord(result)
                     stdout = result.stdout
                 } catch {
                     record = .notRun(.setupError, profile: profile.name, detail: "\(error)")
                 }
+                let waited = (slotClock.marked ?? ContinuousClock.now) - submittedAt
                 // The result goes out now; the bookkeeping after it must not hold the slot.
                 let message = RunnerMessage.finished(runID: runID, record: record, stdout: stdout)
                 post.yield(message)
@@ -231,4 +239,11 @@ final class LogSequencer: Sendable {
             return next
         }
     }
+}
+
+/// When a run got its slot (queue wait = that minus submission).
+final class SlotClock: Sendable {
+    private let instant = Mutex<ContinuousClock.Instant?>(nil)
+    func mark() { instant.withLock { $0 = .now } }
+    var marked: ContinuousClock.Instant? { instant.withLock { $0 } }
 }

@@ -100,6 +100,7 @@ public final class SandboxEngine: Sendable {
         guard let slot = await pool.acquire() else {
             return RunResult(outcome: .cancelled, profile: profile.name, limits: limits)
         }
+        request.onSlotAcquired?()
         let hostIdentity = MountPlan.Identity(uid: slot.lease.id, gid: slot.lease.id)
         let identity = profile.userNamespace
             ? MountPlan.Identity(uid: configuration.namespacedID, gid: configuration.namespacedID) : hostIdentity

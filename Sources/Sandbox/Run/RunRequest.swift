@@ -25,6 +25,8 @@ public struct RunRequest: Sendable {
     public var workingDirectory: String?
     /// Receives stdout and stderr as they arrive (log streaming); called on the run's thread.
     public var outputHandler: (@Sendable (OutputStream, [UInt8]) -> Void)?
+    /// Called once the run has a slot, right before its sandbox is built (a run can wait for one).
+    public var onSlotAcquired: (@Sendable () -> Void)?
 
     public init(
         arguments: [String], environment: [EnvironmentVariable] = [], input: Input = .none,
