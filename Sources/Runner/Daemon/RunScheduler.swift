@@ -54,6 +54,7 @@ actor RunScheduler {
     func slotTaken(_ runID: String) {
         if running[runID] != nil { inSlot.insert(runID) }
     }
+
     var isDraining: Bool { draining }
 
     func submit(_ job: Job) -> Admission {
