@@ -20,6 +20,20 @@ import Testing
         await daemon.stop()
     }
 
+    /// The wire record mirrors the engine's by hand; it must keep the same keys and values.
+    @Test func submitsRecordHasTheKeysOfExecsRecord() async throws {
+        let daemon = try await DaemonProcess.start()
+        let submitted = try await daemon.submit(["--json", "--", "/bin/sh", "-c", "echo x; exit 5"]).record()
+        let executed = try await RunnerProcess.run("exec", ["--json", "--", "/bin/sh", "-c", "echo x; exit 5"]).record()
+        #expect(Set(submitted.keys).isSubset(of: Set(executed.keys)), "\(Set(submitted.keys).subtracting(executed.keys))")
+        #expect(Set(submitted.keys) == ["outcome", "exit_code", "signal", "limit_hit", "wall_us", "spawn_us", "cpu_us",
+                                         "peak_memory_bytes", "stdout_bytes", "stderr_bytes", "setup_error", "seccomp_syscall", "profile"])
+        for key in ["outcome", "exit_code", "stdout_bytes", "stderr_bytes", "profile"] {
+            #expect("\(submitted[key] ?? "nil")" == "\(executed[key] ?? "nil")", "\(key)")
+        }
+        await daemon.stop()
+    }
+
     @Test func theCapHoldsUnderTenfoldOversubscription() async throws {
         let daemon = try await DaemonProcess.start(slots: 2, queue: 40)
         let peak = Mutex(0)
