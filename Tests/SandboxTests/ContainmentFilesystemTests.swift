@@ -25,12 +25,12 @@ import Testing
     @Test func nothingOutsideTmpAndTheWorkdirIsWritable() async throws {
         for target in ["/usr/pwned", "/etc/pwned", "/pwned", "/bin/pwned", "/dev/pwned", "/probe", "/proc/sys/kernel/core_pattern"] {
             let result = try await Fixture.run(["/probe", "write", target])
-            #expect(result.output.hasPrefix("write: refused"), "\(target): \(result.output)")
+            #expect(result.output.hasPrefix("write: refused"), "\(target): \(result)")
         }
         let tmp = try await Fixture.run(["/probe", "write", "/tmp/ok"])
-        #expect(tmp.output == "write: ALLOWED 6\n")
+        #expect(tmp.output == "write: ALLOWED 6\n", "\(tmp)")
         let work = try await Fixture.run(["/probe", "write", "/work/ok"])
-        #expect(work.output == "write: ALLOWED 6\n")
+        #expect(work.output == "write: ALLOWED 6\n", "\(work)")
         #expect(!FileManager.default.fileExists(atPath: "/pwned"))
         #expect(!FileManager.default.fileExists(atPath: "/tmp/ok"))
     }

@@ -46,11 +46,13 @@ actor RunScheduler {
     /// Staged runs never exceed the queue's capacity: they are waiting runs.
     private var launchLimit: Int { slots + min(slots, queueCapacity) }
 
-    var busySlots: Int { inSlot.count }
+    /// The first `slots` launched runs hold (or are about to take) the slots: the engine's pool
+    /// is FIFO and has that many. The rest of the launched ones are staged, i.e. waiting.
+    var busySlots: Int { min(running.count, slots) }
     private var queuedCount: Int { queues.values.reduce(0) { $0 + $1.count } }
-    var queueDepth: Int { queuedCount + running.count - inSlot.count }
+    var queueDepth: Int { queuedCount + max(0, running.count - slots) }
 
-    /// The engine gave the run a slot (it is no longer waiting).
+    /// The engine gave the run a slot: a drain lets it finish instead of cancelling it.
     func slotTaken(_ runID: String) {
         if running[runID] != nil { inSlot.insert(runID) }
     }

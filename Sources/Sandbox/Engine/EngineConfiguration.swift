@@ -5,7 +5,8 @@ public struct EngineConfiguration: Sendable {
     /// Names this engine's cgroup group (`agentgrid/<instance>`) so several engines (a runner,
     /// an operator's one-shot `exec`) never share a slot.
     public var instance: String
-    /// State directory: the empty directory new roots are mounted on, uid lock files.
+    /// State directory: the empty directory new roots are mounted on. (Host uid leases and
+    /// instance locks are host-wide: /run/agentgrid-ids, /run/agentgrid-instances.)
     public var stateDirectory: String
     /// First host uid/gid of the range slots draw from; slot ids are never 0 on the host.
     public var hostIDRange: Range<UInt32>

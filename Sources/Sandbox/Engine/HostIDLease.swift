@@ -4,6 +4,10 @@ import Glibc
 /// the claim exclusive across processes (a runner and an operator's `exec` side by side) and
 /// releases itself if the process dies.
 final class HostIDLease: Sendable {
+    /// One directory for the whole host, whatever an engine's state directory: two engines must
+    /// never hand out the same uid (RLIMIT_NPROC, for one, counts per uid across all of them).
+    static let directory = "/run/agentgrid-ids"
+
     let id: UInt32
     private let lock: FileLock
 

@@ -39,7 +39,7 @@ public final class SandboxEngine: Sendable {
             var taken: Set<UInt32> = []
             for index in 0..<configuration.slots {
                 let lease = try HostIDLease.claim(
-                    in: configuration.hostIDRange, directory: "\(configuration.stateDirectory)/ids", avoiding: taken)
+                    in: configuration.hostIDRange, directory: HostIDLease.directory, avoiding: taken)
                 taken.insert(lease.id)
                 let cgroup = try cgroups.makeSlot(named: "slot\(index)")
                 let slot = Slot(index: index, cgroup: cgroup, lease: lease, stack: try ChildStack())
