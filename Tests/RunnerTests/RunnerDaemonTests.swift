@@ -340,6 +340,26 @@ import Testing
         await daemon.stop()
     }
 
+    @Test func aRunCancelledWhileQueuedCanStillBeCollected() async throws {
+        let daemon = try await DaemonProcess.start(slots: 1, queue: 4)
+        let socket = daemon.socket
+        let collected = await onOwnThread { () -> String in
+            guard let first = try? RawRunnerConnection(socket: socket), first.hello() != nil else { return "no connection" }
+            first.send(json: #"{"type":"execute","run_id":"busy","profile":"default","argv":["/bin/sleep","2"]}"#)
+            first.send(json: #"{"type":"execute","run_id":"staged","profile":"default","argv":["/bin/true"]}"#)
+            first.send(json: #"{"type":"execute","run_id":"queued","profile":"default","argv":["/bin/true"]}"#)
+            first.send(json: #"{"type":"cancel","run_id":"queued"}"#)
+            guard let finished = first.receive(until: "finished"), finished["run_id"] as? String == "queued" else { return "no finished" }
+            // Another connection asks for it: the kept "cancelled" result, not a wait forever.
+            guard let second = try? RawRunnerConnection(socket: socket, receiveTimeoutSeconds: 2), second.hello() != nil else { return "no reconnect" }
+            second.send(json: #"{"type":"collect","run_id":"queued"}"#)
+            let record = second.receive(until: "finished")?["record"] as? [String: Any]
+            return record?["outcome"] as? String ?? "nothing"
+        }
+        #expect(collected == "cancelled")
+        await daemon.stop()
+    }
+
     @Test func runsOfAVanishedClientAreCancelledAfterTheGrace() async throws {
         let daemon = try await DaemonProcess.start(slots: 1, extra: ["--orphan-grace", "0.5"])
         let socket = daemon.socket

@@ -323,14 +323,21 @@ extension CgroupDriverTests {
             #expect(error?.errno == ENOTEMPTY)
         }
 
-        @Test func removeGroupRemovesEveryLevelUpToTheRoot() throws {
-            let fs = try FakeCgroupFS()
-            try populate(fs)
+        /// A slot destroyed as the kernel would allow it (its control files gone), leaving the
+        /// group levels as empty directories for removeGroup.
+        private func destroyedSlotLeavingEmptyGroups(_ fs: FakeCgroupFS) throws -> CgroupV2Driver {
             let (driver, slot) = try makeSlot(fs)
             try fs.removeFiles(in: Self.slotPath)
             try slot.destroy()
             try fs.remove("agentgrid/test/cgroup.subtree_control")
             try fs.remove("agentgrid/cgroup.subtree_control")
+            return driver
+        }
+
+        @Test func removeGroupRemovesEveryLevelUpToTheRoot() throws {
+            let fs = try FakeCgroupFS()
+            try populate(fs)
+            let driver = try destroyedSlotLeavingEmptyGroups(fs)
             try driver.removeGroup()
             #expect(!fs.exists("agentgrid"))
             #expect(fs.exists("cgroup.subtree_control"))
@@ -340,11 +347,7 @@ extension CgroupDriverTests {
         @Test func removeGroupStopsAtAParentThatStillHasChildren() throws {
             let fs = try FakeCgroupFS()
             try populate(fs)
-            let (driver, slot) = try makeSlot(fs)
-            try fs.removeFiles(in: Self.slotPath)
-            try slot.destroy()
-            try fs.remove("agentgrid/test/cgroup.subtree_control")
-            try fs.remove("agentgrid/cgroup.subtree_control")
+            let driver = try destroyedSlotLeavingEmptyGroups(fs)
             try FileManager.default.createDirectory(atPath: fs.root + "/agentgrid/other-engine", withIntermediateDirectories: false)
             try driver.removeGroup()
             #expect(!fs.exists("agentgrid/test"))

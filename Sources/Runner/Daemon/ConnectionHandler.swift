@@ -187,10 +187,11 @@ final class ConnectionHandler: Sendable {
                 Task { await releaseBundle() }
                 _ = self.liveRuns.withLock { $0.remove(runID) }
                 RunnerMetrics.finished(outcome: "cancelled", record: .notRun(.cancelled, profile: profile.name), queuedFor: ContinuousClock.now - submittedAt)
-                runLogger.info("run cancelled before it started", metadata: ["reason": "\(reason)"])
                 // It never reached a sandbox: cancelled by its client, or dropped by a drain.
-                _ = reason
-                post.yield(.finished(runID: runID, record: .notRun(.cancelled, profile: profile.name), stdout: []))
+                runLogger.info("run cancelled before it started", metadata: ["reason": "\(reason)"])
+                let message = RunnerMessage.finished(runID: runID, record: .notRun(.cancelled, profile: profile.name), stdout: [])
+                post.yield(message)
+                Task { await registry.finished(runID, message) }  // so a collect finds it, not a run forever "running"
             })
         self.liveRuns.withLock { _ = $0.insert(runID) }
         await registry.started(runID)

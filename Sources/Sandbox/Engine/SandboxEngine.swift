@@ -145,7 +145,7 @@ public final class SandboxEngine: Sendable {
 
     /// Kills whatever is left and removes the engine's cgroups. Call once, after the last run.
     public func shutdown() async {
-        _ = await pool.close()
+        await pool.close()
         for slot in allSlots {
             try? slot.cgroup.destroy()
             slot.lease.release()

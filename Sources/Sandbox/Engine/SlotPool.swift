@@ -60,17 +60,13 @@ actor SlotPool {
         quarantined.append(slot)
     }
 
-    /// Closes the pool and returns the idle slots for teardown.
-    func close() -> [Slot] {
+    /// Closes the pool: waiters get nil, nothing is handed out any more.
+    func close() {
         closed = true
         for waiter in waiters { waiter.continuation.resume(returning: nil) }
         waiters.removeAll()
-        let idle = free
         free.removeAll()
-        return idle
     }
-
-    var freeCount: Int { free.count }
 
     private func cancelWaiter(_ id: UInt64) {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
