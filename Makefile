@@ -2,9 +2,9 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build, the tests and the benchmark need.
-PACKAGES := libseccomp-dev libcap-dev libc6-dev gcc zlib1g-dev bubblewrap util-linux
+PACKAGES := libseccomp-dev libcap-dev libc6-dev gcc zlib1g-dev bubblewrap util-linux postgresql wrk
 
-.PHONY: deps build run test bench bench-runner clean
+.PHONY: deps build run test test-suites bench bench-runner clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -25,12 +25,18 @@ run: build
 	.build/debug/agentgrid-runner exec --json -- /bin/sh -c \
 		'echo "hello from $$(hostname) as $$(id -u):$$(id -g)"; echo "visible: $$(ls / | tr "\n" " ")"; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status'
 
-# Everything runs in parallel except the suites that need the process to themselves (they
-# count process-wide descriptors and mounts, or fake a dead engine that any other engine
-# starting meanwhile would sweep up), which run alone afterwards.
-SOLO_SUITES := EngineLeakTests|RecoverySoloTests
+# The suites run against one throw-away PostgreSQL server for the whole run (started in a
+# temporary directory and stopped afterwards by scripts/with-postgres.sh, which exports
+# AGENTGRID_TEST_DATABASE_URL; set that yourself to use your own server instead).
 test: deps
 	$(SWIFT) build --build-tests
+	scripts/with-postgres.sh $(MAKE) --no-print-directory test-suites
+
+# Internal to `test` (needs the database). Everything runs in parallel except the suites that
+# need the process to themselves (they count process-wide descriptors and mounts, or fake a dead
+# engine that any other engine starting meanwhile would sweep up), which run alone afterwards.
+SOLO_SUITES := EngineLeakTests|RecoverySoloTests
+test-suites:
 	$(SWIFT) test --skip-build --skip '$(SOLO_SUITES)'
 	$(SWIFT) test --skip-build --filter '$(SOLO_SUITES)' --no-parallel
 

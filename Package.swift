@@ -5,7 +5,7 @@ let package = Package(
     name: "AgentGrid",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "agentgrid", targets: ["ControlPlane"]),
+        .executable(name: "agentgrid", targets: ["AgentGridCLI"]),
         .executable(name: "agentgrid-runner", targets: ["Runner"]),
         .library(name: "Sandbox", targets: ["Sandbox"]),
         .executable(name: "agentgrid-bench", targets: ["SandboxBench"]),
@@ -15,10 +15,17 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.0"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
     ],
     targets: [
         // The child side of clone(): async-signal-safe C that runs between clone and execve.
@@ -55,7 +62,27 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .executableTarget(name: "ControlPlane"),
+        // The control plane: HTTP API, domain rules, store, auth. A library so tests drive it in-process
+        // over real HTTP; `agentgrid` is its command line.
+        .target(
+            name: "ControlPlane",
+            dependencies: [
+                "RunnerProtocol", "AgentBundle",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(name: "AgentGridCLI", dependencies: ["ControlPlane"]),
         // `make bench`: spawn latency beside bare fork+exec and bubblewrap.
         .target(name: "BenchSupport"),
         .executableTarget(name: "SandboxBench", dependencies: ["Sandbox", "BenchSupport"]),
@@ -64,5 +91,9 @@ let package = Package(
         // Probe/ holds the C attack program the containment tests compile and run inside.
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], exclude: ["Probe"]),
         .testTarget(name: "RunnerTests", dependencies: ["Sandbox", "RunnerProtocol", "AgentBundle"]),
+        .testTarget(
+            name: "ControlPlaneTests",
+            dependencies: ["ControlPlane", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
     ]
 )

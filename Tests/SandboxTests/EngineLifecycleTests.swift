@@ -17,7 +17,7 @@ import Testing
             let result = try await task.value
             #expect(result.outcome == .cancelled)
             // The kill lands right after the cancel: the run's own wall time stays near 200 ms.
-            #expect(result.wallMs < 1_000, "\(result)")
+            #expect(result.wallMs < 2_000, "\(result)")
             #expect(ContinuousClock.now - start < .seconds(5))
             #expect(result.setupError == nil)
         }

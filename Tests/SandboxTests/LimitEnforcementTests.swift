@@ -15,8 +15,11 @@ import Testing
             ["/probe", "spin"], limits: LimitRequest(milliCPUs: 1_000, cpuTimeMs: 300, wallTimeMs: 10_000))
         #expect(result.outcome == .timeout)
         #expect(result.limitHit == "cpu")
+        // Promptness is measured in CPU time: the overshoot past the limit stays small. Wall time
+        // depends on how busy the host is (the test suite runs in parallel on two cores), so it is
+        // only checked to be well short of the wall limit.
         #expect(result.cpuMs >= 300 && result.cpuMs < 600, "cpu \(result.cpuMs) ms")
-        #expect(result.wallMs < 2_000)
+        #expect(result.wallMs < 6_000, "wall \(result.wallMs) ms")
     }
 
     @Test func cpuQuotaThrottlesBeforeTheCPULimit() async throws {
@@ -31,7 +34,8 @@ import Testing
         let result = try await Fixture.run(["/bin/sleep", "10"], limits: LimitRequest(wallTimeMs: 500))
         #expect(result.outcome == .timeout)
         #expect(result.limitHit == "wall")
-        #expect(result.wallMs >= 500 && result.wallMs < 900, "wall \(result.wallMs) ms")
+        // The lower bound is exact; the upper one leaves room for a loaded host.
+        #expect(result.wallMs >= 500 && result.wallMs < 1_500, "wall \(result.wallMs) ms")
     }
 
     @Test func gigabyteStdoutFloodEndsAsOutputLimitKeepingTheCap() async throws {
@@ -40,7 +44,7 @@ import Testing
         #expect(result.outcome == .outputLimit)
         #expect(result.limitHit == "stdout")
         #expect(result.stdout.count == 65_536 && result.stdoutBytes == 65_536)
-        #expect(result.wallMs < 2_000)
+        #expect(result.wallMs < 5_000, "wall \(result.wallMs) ms")
     }
 
     @Test func stderrHasItsOwnCap() async throws {

@@ -1,0 +1,8 @@
+import ControlPlane
+
+@main
+struct AgentGridMain {
+    static func main() async {
+        await AgentGridCommand.main()
+    }
+}

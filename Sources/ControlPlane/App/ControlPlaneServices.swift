@@ -1,0 +1,39 @@
+import Logging
+
+/// What the routes need, built once at start-up and passed in (nothing reaches for globals).
+public struct ControlPlaneServices: Sendable {
+    let store: Store
+    let tokens: TokenService
+    let passwords: PasswordHasher
+    let loginLimiter: LoginRateLimiter
+    let authenticator: Authenticator
+    let decoyPasswordHash: String
+    let settings: ControlPlaneSettings
+    let logger: Logger
+
+    init(store: Store, tokens: TokenService, settings: ControlPlaneSettings, logger: Logger) async throws {
+        self.store = store
+        self.tokens = tokens
+        self.passwords = PasswordHasher(cost: settings.bcryptCost)
+        self.loginLimiter = LoginRateLimiter(limits: settings.loginLimits)
+        self.authenticator = Authenticator(tokens: tokens, store: store)
+        self.decoyPasswordHash = try await passwords.decoyHash()
+        self.settings = settings
+        self.logger = logger
+    }
+}
+
+/// Tunables the routes read (the server's address and the store live in `ControlPlaneConfig`).
+public struct ControlPlaneSettings: Sendable {
+    public var bcryptCost: UInt8 = 10
+    public var maxBodyBytes: Int = 1 << 20
+    var loginLimits = LoginRateLimiter.Limits()
+    public var welcomeCreditsMilli: Int64 = 100_000
+    public var version: String = AgentGridVersion.current
+
+    public init() {}
+}
+
+public enum AgentGridVersion {
+    public static let current = "0.4.0"
+}

@@ -1,0 +1,23 @@
+import HTTPTypes
+import Hummingbird
+
+/// Resolves `Authorization: Bearer …` to an active user, reading the user fresh each time.
+struct Authenticator: Sendable {
+    let tokens: TokenService
+    let store: Store
+
+    func user(_ request: Request) async throws -> User {
+        guard let header = request.headers[.authorization] else { throw APIError.unauthorized("Not authenticated") }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.unauthorized("Not authenticated") }
+        guard let userID = await tokens.verifyAccessToken(String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+            throw APIError.unauthorized("Invalid authentication credentials")
+        }
+        guard let user = try await store.read({ db in try await UserStore.find(id: userID, in: db) }) else {
+            throw APIError.unauthorized("Invalid authentication credentials")
+        }
+        // A deactivated user's unexpired tokens stop working at once.
+        guard user.isActive else { throw APIError.unauthorized("Inactive user") }
+        return user
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Failed-login throttling per account and per client address: a sliding window of recent
+/// failures. An account under attack from many addresses and one address trying many
+/// accounts are both slowed; a success clears the account's failures.
+actor LoginRateLimiter {
+    struct Limits: Sendable {
+        var perAccount: Int = 5
+        var perAddress: Int = 20
+        var window: TimeInterval = 300
+    }
+
+    private let limits: Limits
+    private let now: @Sendable () -> TimeInterval
+    private var accountFailures: [String: [TimeInterval]] = [:]
+    private var addressFailures: [String: [TimeInterval]] = [:]
+    private var recordsSincePrune = 0
+
+    init(limits: Limits, now: @escaping @Sendable () -> TimeInterval = { Date().timeIntervalSince1970 }) {
+        self.limits = limits
+        self.now = now
+    }
+
+    /// Seconds to wait before another attempt is allowed, or nil when allowed now.
+    func retryAfter(account: String, address: String) -> Int? {
+        let t = now()
+        let byAccount = wait(accountFailures[account] ?? [], limit: limits.perAccount, at: t)
+        let byAddress = wait(addressFailures[address] ?? [], limit: limits.perAddress, at: t)
+        let longest = max(byAccount ?? 0, byAddress ?? 0)
+        return longest > 0 ? longest : nil
+    }
+
+    func recordFailure(account: String, address: String) {
+        let t = now()
+        accountFailures[account, default: []].append(t)
+        addressFailures[address, default: []].append(t)
+        recordsSincePrune += 1
+        if recordsSincePrune >= 1_000 { prune(at: t) }
+    }
+
+    func recordSuccess(account: String) {
+        accountFailures[account] = nil
+    }
+
+    private func wait(_ failures: [TimeInterval], limit: Int, at t: TimeInterval) -> Int? {
+        let recent = failures.filter { t - $0 < limits.window }
+        guard recent.count >= limit, let oldest = recent.suffix(limit).first else { return nil }
+        return max(1, Int((limits.window - (t - oldest)).rounded(.up)))
+    }
+
+    /// Forgets windows that have passed, so memory stays bounded by recent attackers.
+    private func prune(at t: TimeInterval) {
+        recordsSincePrune = 0
+        accountFailures = accountFailures.compactMapValues { list in
+            let kept = list.filter { t - $0 < limits.window }
+            return kept.isEmpty ? nil : kept
+        }
+        addressFailures = addressFailures.compactMapValues { list in
+            let kept = list.filter { t - $0 < limits.window }
+            return kept.isEmpty ? nil : kept
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import JWTKit
+
+/// Claims of an access token. Role and activity are not trusted from the token: every request
+/// reads the user, so a role change or a deactivation takes effect at once.
+struct AccessClaims: JWTPayload {
+    var sub: SubjectClaim
+    var exp: ExpirationClaim
+    var iat: IssuedAtClaim
+    var jti: IDClaim
+    var typ: String
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired()
+        guard typ == "access" else { throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "not an access token") }
+    }
+}
+
+/// Signs and verifies access tokens (HS256). Keys carry a `kid`; verification accepts every
+/// configured key, signing uses the first, so a key can be rotated by adding the new one first
+/// and removing the old one after the access-token lifetime has passed.
+struct TokenService: Sendable {
+    struct SigningKey: Sendable {
+        let id: String
+        let secret: [UInt8]
+    }
+
+    let keys: JWTKeyCollection
+    let signingKeyID: String
+    let accessTokenLifetime: TimeInterval
+    let refreshTokenLifetime: TimeInterval
+
+    init(keys signingKeys: [SigningKey], accessTokenLifetime: TimeInterval, refreshTokenLifetime: TimeInterval) async {
+        let collection = JWTKeyCollection()
+        for key in signingKeys {
+            await collection.add(hmac: HMACKey(from: key.secret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.id))
+        }
+        keys = collection
+        signingKeyID = signingKeys[0].id
+        self.accessTokenLifetime = accessTokenLifetime
+        self.refreshTokenLifetime = refreshTokenLifetime
+    }
+
+    func accessToken(for userID: String) async throws -> String {
+        let now = Date()
+        let claims = AccessClaims(
+            sub: .init(value: userID), exp: .init(value: now.addingTimeInterval(accessTokenLifetime)),
+            iat: .init(value: now), jti: .init(value: UUID().uuidString), typ: "access")
+        return try await keys.sign(claims, kid: JWKIdentifier(string: signingKeyID))
+    }
+
+    /// The user id of a valid access token; nil for anything else (bad signature, unknown kid,
+    /// `alg: none`, expired, a refresh token, garbage).
+    func verifyAccessToken(_ token: String) async -> String? {
+        guard token.utf8.count < 4096, let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
+        return claims.sub.value
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+public struct AgentGridCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "agentgrid",
+        abstract: "The AgentGrid control plane: marketplace API, credits ledger, dispatch to runners.",
+        subcommands: [ServeCommand.self, MigrateCommand.self, UsersCommand.self],
+        defaultSubcommand: ServeCommand.self)
+
+    public init() {}
+}
+
+/// Flags shared by every subcommand; each overrides its environment variable.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Data directory of the embedded SQLite store (env AGENTGRID_DATA_DIR).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("database-url"), help: "postgres://user:password@host:port/db (env DATABASE_URL).")
+    var databaseURL: String?
+
+    func config() throws -> ControlPlaneConfig {
+        var config: ControlPlaneConfig
+        do {
+            config = try ControlPlaneConfig.fromEnvironment()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if let dataDirectory { config.dataDirectory = dataDirectory }
+        if let databaseURL { config.databaseURL = databaseURL }
+        return config
+    }
+}
+
+func makeLogger(level: String) -> Logger {
+    var logger = Logger(label: "agentgrid")
+    logger.logLevel = Logger.Level(rawValue: level) ?? .info
+    return logger
+}
+
+/// Prints a start-up failure as one clear line and exits non-zero (no stack of wrapped errors).
+func failStartup(_ error: any Error) -> ExitCode {
+    FileHandle.standardError.write(Data("agentgrid: \(error)\n".utf8))
+    return ExitCode(78)  // EX_CONFIG
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Hummingbird
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the HTTP API (migrates the store first). Stops gracefully on SIGTERM/SIGINT.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "Address to listen on (env AGENTGRID_HOST, default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env AGENTGRID_PORT, default 8000; 0 picks a free port).")
+    var port: Int?
+
+    func run() async throws {
+        var config = try store.config()
+        if let host { config.host = host }
+        if let port { config.port = port }
+        LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+        let logger = makeLogger(level: config.logLevel)
+        _ = ControlPlaneMetrics.registry
+        let db: Store
+        let services: ControlPlaneServices
+        do {
+            db = try await ControlPlaneBootstrap.openStore(config, logger: logger)
+            services = try await ControlPlaneBootstrap.services(config, store: db, logger: logger)
+        } catch {
+            throw failStartup(error)
+        }
+        logger.info("starting", metadata: ["store": "\(config.storeLocation.description)", "address": "\(config.host):\(config.port)"])
+        let app = ControlPlaneApp.application(services: services, host: config.host, port: config.port)
+        // runService handles SIGTERM/SIGINT: stop accepting, finish in-flight requests, return.
+        do {
+            try await app.runService()
+        } catch {
+            await db.close()
+            throw error
+        }
+        await db.close()
+    }
+}

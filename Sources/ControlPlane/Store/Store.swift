@@ -1,0 +1,75 @@
+import Logging
+import SQLKit
+
+/// Which SQL engine is behind the store. Queries are written once; the few places where the
+/// engines differ (how a write transaction starts, row locking) ask this.
+public enum StoreEngine: String, Sendable {
+    case sqlite, postgres
+}
+
+/// The one door to the database. Reads run on any connection; writes run inside a
+/// transaction on one pinned connection, committed as a whole or not at all.
+public final class Store: Sendable {
+    public let engine: StoreEngine
+    private let backend: any StoreBackend
+
+    init(engine: StoreEngine, backend: any StoreBackend) {
+        self.engine = engine
+        self.backend = backend
+    }
+
+    /// Opens the database named by `location` (a file path for SQLite, a `postgres://` URL).
+    public static func open(_ location: StoreLocation, logger: Logger) async throws -> Store {
+        switch location {
+        case .sqlite(let path):
+            return Store(engine: .sqlite, backend: try await SQLiteBackend.open(path: path, logger: logger))
+        case .postgres(let url, let connections):
+            return Store(engine: .postgres, backend: try PostgresBackend(url: url, connections: connections, logger: logger))
+        }
+    }
+
+    /// Runs statements outside a transaction; each sees committed data.
+    public func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await backend.withSession(body)
+    }
+
+    /// Runs `body` in one transaction. On SQLite the write lock is taken up front
+    /// (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading read locks.
+    public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        let begin = engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
+        return try await backend.withSession { db in
+            try await db.raw(SQLQueryString(begin)).run()
+            let result: R
+            do {
+                result = try await body(db)
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+            try await db.raw("COMMIT").run()
+            return result
+        }
+    }
+
+    public func close() async {
+        await backend.close()
+    }
+}
+
+/// Where the data lives: the embedded default or a PostgreSQL server.
+public enum StoreLocation: Sendable, Equatable {
+    case sqlite(path: String)
+    case postgres(url: String, connections: Int)
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let url, _): "postgres:\(PostgresURL.redacted(url))"
+        }
+    }
+}
+
+protocol StoreBackend: Sendable {
+    func withSession<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R
+    func close() async
+}
