@@ -4,7 +4,7 @@ SWIFT ?= swift
 # Debian packages the build, the tests and the benchmark need.
 PACKAGES := libseccomp-dev libcap-dev libc6-dev gcc zlib1g-dev bubblewrap util-linux postgresql wrk
 
-.PHONY: deps build run test test-suites bench bench-runner clean
+.PHONY: deps build run test test-suites bench bench-runner bench-api clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -16,14 +16,18 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Reports the host's isolation features, then runs a demo program under the default profile
-# and prints its result record.
+# Reports the host's isolation features, runs a demo program under the default profile and
+# prints its result record, then serves the control plane's API on the embedded SQLite store
+# (./agentgrid-data; PORT=8000 by default) until Ctrl-C.
 run: build
 	.build/debug/agentgrid-runner check
 	@echo
 	@echo '--- demo: a shell in the default sandbox (result record below, on stderr) ---'
 	.build/debug/agentgrid-runner exec --json -- /bin/sh -c \
 		'echo "hello from $$(hostname) as $$(id -u):$$(id -g)"; echo "visible: $$(ls / | tr "\n" " ")"; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status'
+	@echo
+	@echo "--- the control plane: http://127.0.0.1:$${PORT:-8000}/health, API docs at /api/v1/openapi.json (Ctrl-C stops) ---"
+	.build/debug/agentgrid serve --port $${PORT:-8000}
 
 # The suites run against one throw-away PostgreSQL server for the whole run (started in a
 # temporary directory and stopped afterwards by scripts/with-postgres.sh, which exports
@@ -49,6 +53,14 @@ bench-runner: deps
 	$(SWIFT) build -c release --product agentgrid-runner
 	$(SWIFT) build -c release --product agentgrid-runner-bench
 	.build/release/agentgrid-runner-bench --runner .build/release/agentgrid-runner --runs $${RUNS:-400} --profiles profiles
+
+# The control plane's API under wrk on loopback: seeds 200 users and 2,000 agents through the API
+# (scripts/bench_api_seed.py, Python 3 stdlib), then measures list/get agent, /auth/me and login,
+# on SQLite and on a throw-away PostgreSQL. DURATION=10s per endpoint. See scripts/bench-api.sh.
+bench-api: deps
+	@$(MAKE) --no-print-directory deps PACKAGES=python3
+	$(SWIFT) build -c release --product agentgrid
+	scripts/with-postgres.sh scripts/bench-api.sh .build/release/agentgrid
 
 clean:
 	rm -rf .build

@@ -14,6 +14,9 @@ enum RequestBody {
             buffer = try await request.body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, "Request body larger than \(limit) bytes")
+        } catch is NIOTooManyBytesError {
+            // A chunked body has no Content-Length to refuse early; the cap trips while reading.
+            throw APIError(.contentTooLarge, "Request body larger than \(limit) bytes")
         }
         return Array(buffer.readableBytesView)
     }
