@@ -2,7 +2,8 @@
 /// fields are kept (unknown ones are ignored, as everywhere in the API).
 enum AgentConfig {
     enum InputType: String, CaseIterable {
-        case string, number, integer, boolean, object, array
+        // `text` is the plan's own example ("type": "text"); it is a string input.
+        case string, text, number, integer, boolean, object, array
     }
 
     /// Reads `config` at the validator's current object; nil when any field is invalid.

@@ -2,18 +2,19 @@ import SQLKit
 
 enum CreatorStatsStore {
     /// The creator dashboard's headline figures, from the agents and the creator's ledger.
+    /// PostgreSQL's SUM of a BIGINT is NUMERIC, hence the casts back to BIGINT.
     static func stats(creatorID: String, in db: any SQLDatabase) async throws -> JSONValue {
         let agents = try await db.raw("""
             SELECT COUNT(*) AS total,
                    COALESCE(SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END), 0) AS active,
                    COALESCE(SUM(CASE WHEN status = 'pending_review' THEN 1 ELSE 0 END), 0) AS pending,
-                   COALESCE(SUM(total_runs), 0) AS runs,
-                   COALESCE(SUM(total_reviews), 0) AS reviews,
+                   CAST(COALESCE(SUM(total_runs), 0) AS BIGINT) AS runs,
+                   CAST(COALESCE(SUM(total_reviews), 0) AS BIGINT) AS reviews,
                    COALESCE(SUM(rating * total_reviews), 0) AS rating_weight
             FROM agents WHERE creator_id = \(bind: creatorID)
             """).first()
         let earnings = try await db.raw("""
-            SELECT COALESCE(SUM(amount_milli), 0) AS earned FROM credit_transactions
+            SELECT CAST(COALESCE(SUM(amount_milli), 0) AS BIGINT) AS earned FROM credit_transactions
             WHERE user_id = \(bind: creatorID) AND type = 'earning'
             """).first()
         let reviews = try agents?.decode(column: "reviews", as: Int64.self) ?? 0

@@ -46,7 +46,7 @@ enum Ledger {
 
     /// Sum of the user's ledger rows; equal to the balance by construction (tests check it).
     static func sum(userID: String, in db: any SQLDatabase) async throws -> Int64 {
-        let row = try await db.raw("SELECT COALESCE(SUM(amount_milli), 0) AS total FROM credit_transactions WHERE user_id = \(bind: userID)").first()
+        let row = try await db.raw("SELECT CAST(COALESCE(SUM(amount_milli), 0) AS BIGINT) AS total FROM credit_transactions WHERE user_id = \(bind: userID)").first()
         return try row?.decode(column: "total", as: Int64.self) ?? 0
     }
 }
