@@ -30,16 +30,31 @@ actor LoginRateLimiter {
         return longest > 0 ? longest : nil
     }
 
+    /// Checks the limits and, when the attempt may go ahead, counts it as a failure at once (a
+    /// success takes it back), so parallel guesses cannot all pass the check before any of them
+    /// is counted. Seconds to wait, or nil when the attempt is admitted.
+    func admit(account: String, address: String) -> Int? {
+        if let wait = retryAfter(account: account, address: address) { return wait }
+        recordFailure(account: account, address: address)
+        return nil
+    }
+
+    /// An admitted attempt succeeded: the account's failures are cleared and the address gets
+    /// its attempt back.
+    func recordSuccess(account: String, address: String) {
+        accountFailures[account] = nil
+        if var list = addressFailures[address], !list.isEmpty {
+            list.removeLast()
+            addressFailures[address] = list.isEmpty ? nil : list
+        }
+    }
+
     func recordFailure(account: String, address: String) {
         let t = now()
         accountFailures[account, default: []].append(t)
         addressFailures[address, default: []].append(t)
         recordsSincePrune += 1
         if recordsSincePrune >= 1_000 { prune(at: t) }
-    }
-
-    func recordSuccess(account: String) {
-        accountFailures[account] = nil
     }
 
     private func wait(_ failures: [TimeInterval], limit: Int, at t: TimeInterval) -> Int? {

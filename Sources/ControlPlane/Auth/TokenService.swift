@@ -27,6 +27,9 @@ struct TokenService: Sendable {
 
     let keys: JWTKeyCollection
     let signingKeyID: String
+    /// The configured kids. jwt-kit falls back to its default key for a kid it does not know
+    /// (or none), so verification checks the header's kid against these first.
+    let keyIDs: Set<String>
     let accessTokenLifetime: TimeInterval
     let refreshTokenLifetime: TimeInterval
 
@@ -37,6 +40,7 @@ struct TokenService: Sendable {
         }
         keys = collection
         signingKeyID = signingKeys[0].id
+        keyIDs = Set(signingKeys.map(\.id))
         self.accessTokenLifetime = accessTokenLifetime
         self.refreshTokenLifetime = refreshTokenLifetime
     }
@@ -52,7 +56,17 @@ struct TokenService: Sendable {
     /// The user id of a valid access token; nil for anything else (bad signature, unknown kid,
     /// `alg: none`, expired, a refresh token, garbage).
     func verifyAccessToken(_ token: String) async -> String? {
-        guard token.utf8.count < 4096, let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
+        guard token.utf8.count < 4096, let kid = Self.keyID(of: token), keyIDs.contains(kid),
+              let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
         return claims.sub.value
+    }
+
+    /// The `kid` of a JWT's header, nil when there is none or the header does not parse.
+    private static func keyID(of token: String) -> String? {
+        guard let header = token.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first else { return nil }
+        var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let json = try? JSONParser.parse(Array(data)) else { return nil }
+        return json["kid"]?.stringValue
     }
 }

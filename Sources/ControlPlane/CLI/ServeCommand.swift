@@ -24,6 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
         let db: Store
         let services: ControlPlaneServices
         do {
+            // A missing or weak AGENTGRID_SECRET_KEY is reported before connecting to PostgreSQL,
+            // not hidden behind a connection error (SQLite's key file needs the data directory first).
+            if config.databaseURL != nil { _ = try SecretKeys.resolve(config) }
             db = try await ControlPlaneBootstrap.openStore(config, logger: logger)
             services = try await ControlPlaneBootstrap.services(config, store: db, logger: logger)
         } catch {

@@ -61,7 +61,8 @@ struct AuthRoutes {
         guard let email, let password else { throw APIError.badRequest("Invalid body") }
         let account = email.lowercased()
 
-        if let wait = await services.loginLimiter.retryAfter(account: account, address: context.clientAddress) {
+        // Admitting counts the attempt as a failure until it succeeds (parallel guesses are counted too).
+        if let wait = await services.loginLimiter.admit(account: account, address: context.clientAddress) {
             throw APIError(.tooManyRequests, "Too many failed login attempts; try again later",
                            headers: [.retryAfter: String(wait)])
         }
@@ -69,11 +70,8 @@ struct AuthRoutes {
         // Unknown emails still pay for one bcrypt verification, so timing does not reveal
         // which emails have accounts.
         let matches = try await services.passwords.verify(password, hash: user?.passwordHash ?? services.decoyPasswordHash)
-        guard let user, matches else {
-            await services.loginLimiter.recordFailure(account: account, address: context.clientAddress)
-            throw APIError.unauthorized("Incorrect email or password")
-        }
-        await services.loginLimiter.recordSuccess(account: account)
+        guard let user, matches else { throw APIError.unauthorized("Incorrect email or password") }
+        await services.loginLimiter.recordSuccess(account: account, address: context.clientAddress)
         guard user.isActive else { throw APIError.forbidden("User account is deactivated") }
         return JSONResponse.make(.ok, try await issueTokens(for: user))
     }
@@ -96,7 +94,11 @@ struct AuthRoutes {
                 return .reused
             }
             guard record.expiresAt > Timestamp.now() else { return .invalid }
-            guard try await RefreshTokenStore.markUsed(id: record.id, in: db) else { return .reused }
+            guard try await RefreshTokenStore.markUsed(id: record.id, in: db) else {
+                // Spent by a concurrent request a moment ago: the same reuse, the same response.
+                try await RefreshTokenStore.revokeFamily(record.familyID, in: db)
+                return .reused
+            }
             guard let user = try await UserStore.find(id: record.userID, in: db), user.isActive else { return .invalid }
             // The successor is written in the same transaction that spends its predecessor.
             let successor = SecureRandom.token()
