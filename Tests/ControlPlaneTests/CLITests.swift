@@ -114,6 +114,38 @@ import Testing
         try await withStore(directory) { store in try await store.read { db in try await UserStore.find(id: id, in: db)?.role } }
     }
 
+    // MARK: ledger verify
+
+    @Test func ledgerVerifyPassesBalancedBooksAndNamesEveryDiscrepancy() async throws {
+        let (directory, carol) = try await Self.dataDirectoryWithCarol()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await Self.withStore(directory) { store in
+            try await store.transaction { db in
+                try await Ledger.post(userID: carol, amountMilli: 12_500, type: .purchase, description: "test", referenceID: "p1", in: db)
+            }
+        }
+        let clean = try await Self.run(["ledger", "verify", "--data-dir", directory])
+        #expect(clean.status == 0, "\(clean.stdout) \(clean.stderr)")
+        #expect(clean.stdout.contains("0 discrepancies"))
+
+        // A balance changed behind the ledger's back.
+        try await Self.withStore(directory) { store in
+            try await store.transaction { db in try await db.raw("UPDATE users SET credits_milli = 99000 WHERE id = \(bind: carol)").run() }
+        }
+        let tampered = try await Self.run(["ledger", "verify", "--data-dir", directory])
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("user \(carol): balance 99 but its ledger rows sum to 12.5"), "\(tampered.stdout)")
+        #expect(tampered.stdout.contains("1 discrepancy"))
+    }
+
+    @Test func ledgerVerifyRefusesAnUnmigratedStore() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outcome = try await Self.run(["ledger", "verify", "--data-dir", directory])
+        #expect(outcome.status != 0)
+        #expect(!outcome.stderr.isEmpty)
+    }
+
     @Test func setRoleMakesAnAdmin() async throws {
         let (directory, id) = try await Self.dataDirectoryWithCarol()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -238,6 +238,12 @@ import Testing
             try await api.call(.get, "/api/v1/creators/me/agents?status=gone", token: alice, expect: .unprocessableContent)
             try await api.call(.get, "/api/v1/creators/me/stats", token: alice, expect: .ok)
 
+            // Credits.
+            try await api.call(.get, "/api/v1/credits/balance", token: alice, expect: .ok)
+            try await api.call(.get, "/api/v1/credits/balance", expect: .unauthorized)
+            try await api.call(.get, "/api/v1/credits/transactions?type=purchase&limit=5", token: alice, expect: .ok)
+            try await api.call(.get, "/api/v1/credits/transactions?type=gift", token: alice, expect: .unprocessableContent)
+
             // Withdrawing an agent.
             try await api.call(.delete, "/api/v1/agents/\(agentID)", token: bob.accessToken, expect: .forbidden)
             try await api.call(.delete, "/api/v1/agents/\(agentID)", token: alice, expect: .noContent)

@@ -78,17 +78,33 @@ import Testing
         let daemon = try await DaemonProcess.start(slots: 1, queue: 4)
         let socket = daemon.socket
         async let running = daemon.submit(["--run-id", "running-1", "--wall-timeout", "60s", "--", "/bin/sleep", "30"])
-        try await Task.sleep(for: .milliseconds(400))
+        // The submits are separate processes, so when the daemon learns of each run depends on the host's load:
+        // the queued run is sent only once the first one holds the slot, and cancelled before the running one.
+        for _ in 0..<100 where daemon.liveSandboxProcesses.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
         async let queued = daemon.submit(["--run-id", "queued-1", "--", "/bin/true"])
-        try await Task.sleep(for: .milliseconds(300))
-        let replies = await onOwnThread { () -> [String?] in
-            guard let connection = try? RawRunnerConnection(socket: socket), connection.hello() != nil else { return ["no connection"] }
-            connection.send(json: #"{"type":"cancel","run_id":"queued-1"}"#)
-            connection.send(json: #"{"type":"cancel","run_id":"running-1"}"#)
-            connection.send(json: #"{"type":"cancel","run_id":"no-such-run"}"#)
-            return [connection.receive(until: "rejected")?["run_id"] as? String]
+        // A cancel for a run the daemon does not know yet is rejected. Each try ends with a probe for a run that
+        // never exists; replies come in order, so a try whose first rejection is the probe was accepted.
+        let rejections = await onOwnThread { () -> [[String]] in
+            guard let connection = try? RawRunnerConnection(socket: socket), connection.hello() != nil else { return [["no connection"]] }
+            func cancel(_ runID: String) -> [String] {
+                connection.send(json: #"{"type":"cancel","run_id":"\#(runID)"}"#)
+                connection.send(json: #"{"type":"cancel","run_id":"no-such-run"}"#)
+                var rejected: [String] = []
+                while let id = connection.receive(until: "rejected")?["run_id"] as? String {
+                    rejected.append(id)
+                    if id == "no-such-run" { break }
+                }
+                return rejected
+            }
+            var tries: [[String]] = []
+            for _ in 0..<100 {
+                tries.append(cancel("queued-1"))
+                if tries.last == ["no-such-run"] { break }
+                usleep(100_000)
+            }
+            return [tries.last ?? [], cancel("running-1")]
         }
-        #expect(replies == ["no-such-run"])
+        #expect(rejections == [["no-such-run"], ["no-such-run"]])
         let started = ContinuousClock.now
         let (runningResult, queuedResult) = try await (running, queued)
         #expect(runningResult.status == 130)

@@ -21,6 +21,7 @@ public enum ControlPlaneApp {
         UserRoutes(services: services).register(in: table)
         AgentRoutes(services: services).register(in: table)
         CreatorRoutes(services: services).register(in: table)
+        CreditRoutes(services: services).register(in: table)
         OpenAPIRoute().register(in: table)
         return (router, table.endpoints)
     }

@@ -6,7 +6,7 @@ public struct AgentGridCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "agentgrid",
         abstract: "The AgentGrid control plane: marketplace API, credits ledger, dispatch to runners.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, UsersCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, UsersCommand.self, LedgerCommand.self],
         defaultSubcommand: ServeCommand.self)
 
     public init() {}

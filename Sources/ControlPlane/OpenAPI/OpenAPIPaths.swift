@@ -1,7 +1,7 @@
 /// Every operation the router serves, one `op` per `RouteTable.add`, grouped as the route files
 /// are. `OpenAPIDocumentTests` fails when this list and the router's endpoints differ.
 enum OpenAPIPaths: OpenAPIBuilder {
-    static var operations: [OpenAPIOperation] { health + auth + users + agents + creators + meta }
+    static var operations: [OpenAPIOperation] { health + auth + users + agents + creators + credits + meta }
 
     // MARK: Health and operations
 
@@ -20,6 +20,21 @@ enum OpenAPIPaths: OpenAPIBuilder {
         [
             op(.get, "/api/v1/openapi.json", id: "getOpenAPIDocument", tag: "Meta", summary: "This OpenAPI document",
                responses: [json(200, "The OpenAPI 3.1 document.", anyObject())]),
+        ]
+    }
+
+    // MARK: Credits
+
+    static var credits: [OpenAPIOperation] {
+        [
+            op(.get, "/api/v1/credits/balance", id: "getBalance", tag: "Credits", summary: "The caller's balance",
+               auth: .bearer, responses: [json(200, "The balance in credits.", ref("Balance"))]),
+            op(.get, "/api/v1/credits/transactions", id: "listTransactions", tag: "Credits", summary: "The caller's ledger, newest first",
+               description: "Every change of the balance is one row; the rows always sum to the balance.",
+               auth: .bearer,
+               parameters: [parameterRef("Skip"), parameterRef("Limit"),
+                            queryParam("type", enumeration(LedgerEntryType.self), "Only rows of this type.")],
+               responses: [json(200, "A page of ledger rows.", ref("TransactionList"))]),
         ]
     }
 

@@ -77,6 +77,19 @@ enum OpenAPISchemas: OpenAPIBuilder {
                 "per_page": integer(minimum: 1, maximum: 100),
                 "total_pages": integer(minimum: 0),
             ], description: "A page of agents.")),
+            ("Balance", object(["balance": credits(minimum: 0, "The balance in credits")])),
+            ("Transaction", object([
+                "id": uuid, "amount": credits("Credits; negative for a debit"), "type": enumeration(LedgerEntryType.self),
+                "description": string(), "reference_id": nullable(string(description: "The execution, purchase or event it belongs to.")),
+                "created_at": dateTime,
+            ])),
+            ("TransactionList", object([
+                "data": array(ref("Transaction")),
+                "total": integer(minimum: 0, description: "Matching items in all pages."),
+                "page": integer(minimum: 1, description: "skip / limit + 1"),
+                "per_page": integer(minimum: 1, maximum: 100),
+                "total_pages": integer(minimum: 0),
+            ], description: "A page of ledger rows.")),
             ("CreatorStats", object([
                 "total_agents": integer(minimum: 0), "active_agents": integer(minimum: 0), "pending_agents": integer(minimum: 0),
                 "total_runs": integer(minimum: 0), "total_reviews": integer(minimum: 0),

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger", abstract: "Inspect the credits ledger.", subcommands: [LedgerVerifyCommand.self])
+}
+
+/// Read-only: exits 0 when the books balance, 1 with one line per discrepancy when not.
+struct LedgerVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check every balance against its ledger rows and every execution's hold, capture and refund.")
+
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let config = try store.config()
+        let logger = makeLogger(level: config.logLevel)
+        let db: Store
+        do {
+            db = try await ControlPlaneBootstrap.openStore(config, logger: logger, migrate: false)
+        } catch {
+            throw failStartup(error)
+        }
+        let found: [LedgerAudit.Discrepancy]
+        do {
+            let version = try await Migrator.currentVersion(db)
+            guard version == Migrator.latestVersion else {
+                throw ConfigError.invalid("store", "schema version \(version), this build expects \(Migrator.latestVersion): run `agentgrid migrate` first")
+            }
+            found = try await db.read { sql in try await LedgerAudit.run(in: sql) }
+        } catch {
+            await db.close()
+            throw failStartup(error)
+        }
+        await db.close()
+        for discrepancy in found { print("discrepancy: \(discrepancy)") }
+        print("ledger verify: \(found.count) discrepanc\(found.count == 1 ? "y" : "ies") (\(config.storeLocation.description))")
+        if !found.isEmpty { throw ExitCode.failure }
+    }
+}
