@@ -37,6 +37,27 @@ final class DaemonProcess: @unchecked Sendable {
         process = Process()
     }
 
+    /// Waits (up to 20 s) until the daemon's own status report shows `busy` slots taken and
+    /// `queued` runs waiting: tests order their steps by what the daemon knows, not by sleeping,
+    /// because when a separate submit process gets there depends on the host's load.
+    @discardableResult
+    func waitForStatus(busy: Int, queued: Int = 0) async -> Bool {
+        let socket = self.socket
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            let report = await onOwnThread { () -> (Int, Int)? in
+                guard let connection = try? RawRunnerConnection(socket: socket), connection.hello() != nil else { return nil }
+                connection.send(json: #"{"type":"status"}"#)
+                guard let status = connection.receive(until: "status"),
+                      let slotsBusy = status["slots_busy"] as? Int, let depth = status["queue_depth"] as? Int else { return nil }
+                return (slotsBusy, depth)
+            }
+            if let report, report.0 == busy, report.1 == queued { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }

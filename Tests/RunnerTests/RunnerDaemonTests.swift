@@ -80,7 +80,7 @@ import Testing
         async let running = daemon.submit(["--run-id", "running-1", "--wall-timeout", "60s", "--", "/bin/sleep", "30"])
         // The submits are separate processes, so when the daemon learns of each run depends on the host's load:
         // the queued run is sent only once the first one holds the slot, and cancelled before the running one.
-        for _ in 0..<100 where daemon.liveSandboxProcesses.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(await daemon.waitForStatus(busy: 1))
         async let queued = daemon.submit(["--run-id", "queued-1", "--", "/bin/true"])
         // A cancel for a run the daemon does not know yet is rejected. Each try ends with a probe for a run that
         // never exists; replies come in order, so a try whose first rejection is the probe was accepted.
@@ -222,9 +222,9 @@ import Testing
     @Test func sigtermDrainsFinishesRunningWorkCancelsTheQueueAndExitsZero() async throws {
         let daemon = try await DaemonProcess.start(slots: 1, queue: 4, grace: 10)
         async let running = daemon.submit(["--", "/bin/sh", "-c", "sleep 1.5; echo finished"])
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(await daemon.waitForStatus(busy: 1))
         async let queued = daemon.submit(["--wall-timeout", "60s", "--", "/bin/sleep", "30"])
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(await daemon.waitForStatus(busy: 1, queued: 1))
         let term = ContinuousClock.now
         daemon.signal(SIGTERM)
         let (first, second) = try await (running, queued)
@@ -241,7 +241,7 @@ import Testing
     @Test func runningWorkPastTheGraceIsCancelled() async throws {
         let daemon = try await DaemonProcess.start(slots: 1, queue: 1, grace: 0.5)
         async let running = daemon.submit(["--wall-timeout", "60s", "--", "/bin/sleep", "30"])
-        try await Task.sleep(for: .milliseconds(400))
+        #expect(await daemon.waitForStatus(busy: 1))
         daemon.signal(SIGTERM)
         #expect(try await running.status == 130)
         #expect(await daemon.waitForExit() == 0)
@@ -416,7 +416,9 @@ import Testing
     @Test func killNineThenRestartLeavesNothingBehind() async throws {
         let daemon = try await DaemonProcess.start(slots: 2)
         async let orphan = daemon.submit(["--", "/bin/sh", "-c", "(setsid sleep 100 &); sleep 100"], timeoutSeconds: 10)
-        try await Task.sleep(for: .milliseconds(500))
+        #expect(await daemon.waitForStatus(busy: 1))
+        // The shell's own children start a little after the slot is taken.
+        for _ in 0..<200 where daemon.liveSandboxProcesses.count < 2 { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!daemon.liveSandboxProcesses.isEmpty)
         daemon.signal(SIGKILL)
         _ = await daemon.waitForExit()
