@@ -119,7 +119,7 @@ import Testing
     @Test func ledgerVerifyPassesBalancedBooksAndNamesEveryDiscrepancy() async throws {
         let (directory, carol) = try await Self.dataDirectoryWithCarol()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try await Self.withStore(directory) { store in
+        _ = try await Self.withStore(directory) { store in
             try await store.transaction { db in
                 try await Ledger.post(userID: carol, amountMilli: 12_500, type: .purchase, description: "test", referenceID: "p1", in: db)
             }
