@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "ControlPlane",
             dependencies: [
-                "RunnerProtocol", "AgentBundle",
+                "RunnerProtocol", "AgentBundle", "Sandbox", .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -150,6 +150,7 @@ import Testing
     func responsesConformToTheDocument(_ kind: StoreKind) async throws {
         var settings = TestServer.settings()
         settings.maxBodyBytes = 16 * 1024
+        settings.maxBundleBytes = 16 * 1024
         try await TestServer.run(kind, settings: settings) { server in
             let api = Conformance(server: server, contract: Self.contract)
 
@@ -231,6 +232,20 @@ import Testing
             try await api.call(.get, "/api/v1/agents?sort_by=cheapest", expect: .unprocessableContent)
             try await api.call(.get, "/api/v1/agents/\(agentID)", expect: .ok)
             try await api.call(.get, "/api/v1/agents/\(UUID().uuidString.lowercased())", expect: .notFound)
+
+            // Agent code.
+            let bundle = try TarGz.make(BundleUploadTests.wordCounter)
+            let gzip: HTTPFields = [.contentType: "application/gzip"]
+            try await api.call(.put, "/api/v1/agents/\(agentID)/bundle", raw: bundle, token: alice, headers: gzip, expect: .ok)
+            try await api.call(.put, "/api/v1/agents/\(agentID)/bundle", raw: Array("not gzip".utf8), token: alice, headers: gzip,
+                               expect: .unprocessableContent)
+            try await api.call(.put, "/api/v1/agents/\(agentID)/bundle", raw: bundle, token: alice, expect: .unsupportedMediaType)
+            try await api.call(.put, "/api/v1/agents/\(agentID)/bundle", raw: bundle, token: bob.accessToken, headers: gzip, expect: .forbidden)
+            try await api.call(.put, "/api/v1/agents/\(UUID().uuidString.lowercased())/bundle", raw: bundle, token: alice, headers: gzip,
+                               expect: .notFound)
+            try await api.call(.put, "/api/v1/agents/\(agentID)/bundle", raw: bundle, headers: gzip, expect: .unauthorized)
+            try await api.call(.put, "/api/v1/agents/\(agentID)/bundle", raw: Array(repeating: 0, count: 20_000), token: alice, headers: gzip,
+                               expect: .contentTooLarge)
 
             // Creators.
             try await api.call(.get, "/api/v1/creators/me/agents?status=active&limit=10", token: alice, expect: .ok)
@@ -380,8 +395,9 @@ final class Conformance: Sendable {
 
     @discardableResult
     func call(_ method: HTTPRequest.Method, _ uri: String, json: JSONValue? = nil, raw: [UInt8]? = nil, token: String? = nil,
+              headers: HTTPFields = [:],
               expect expected: HTTPResponse.Status, sourceLocation: SourceLocation = #_sourceLocation) async throws -> APIResponse {
-        let response = try await server.request(method, uri, json: json, raw: raw, token: token)
+        let response = try await server.request(method, uri, json: json, raw: raw, token: token, headers: headers)
         #expect(response.status == expected, "\(method) \(uri): \(response.text)", sourceLocation: sourceLocation)
 
         let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)

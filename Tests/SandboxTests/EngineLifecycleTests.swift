@@ -18,7 +18,8 @@ import Testing
             #expect(result.outcome == .cancelled)
             // The kill lands right after the cancel: the run's own wall time stays near 200 ms.
             #expect(result.wallMs < 2_000, "\(result)")
-            #expect(ContinuousClock.now - start < .seconds(5))
+            // Well short of the program's own 30 s even on a loaded host.
+            #expect(ContinuousClock.now - start < .seconds(10))
             #expect(result.setupError == nil)
         }
     }
@@ -40,23 +41,26 @@ import Testing
     @Test func neverMoreRunsAtOnceThanSlots() async throws {
         let uid: UInt32 = 709_000 + UInt32(getpid() % 1_000)
         try await Fixture.withEngine(slots: 2, hostIDs: uid..<(uid + 2)) { engine in
+            // A thread of its own, not a task: on a loaded host the cooperative pool may not run a
+            // sampling task at all while the runs go, and a sampler that saw nothing proves nothing.
             let peak = Mutex(0)
-            let sampler = Task {
-                while !Task.isCancelled {
+            let stop = Atomic(false)
+            Thread {
+                while !stop.load(ordering: .relaxed) {
                     let live = Set(hostProcesses(ownedBy: uid) + hostProcesses(ownedBy: uid + 1)).count
                     peak.withLock { $0 = max($0, live) }
-                    try? await Task.sleep(for: .milliseconds(5))
+                    usleep(5_000)
                 }
-            }
+            }.start()
             let results = try await withThrowingTaskGroup(of: RunResult.self) { group in
                 for _ in 0..<8 {
                     group.addTask {
-                        try await engine.run(RunRequest(arguments: ["/bin/sleep", "0.2"]), profile: Fixture.profile())
+                        try await engine.run(RunRequest(arguments: ["/bin/sleep", "0.3"]), profile: Fixture.profile())
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            sampler.cancel()
+            stop.store(true, ordering: .relaxed)
             #expect(results.allSatisfy { $0.outcome == .completed })
             #expect(peak.withLock { $0 } == 2)
         }

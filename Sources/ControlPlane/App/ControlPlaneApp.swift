@@ -22,6 +22,7 @@ public enum ControlPlaneApp {
         AgentRoutes(services: services).register(in: table)
         CreatorRoutes(services: services).register(in: table)
         CreditRoutes(services: services).register(in: table)
+        BundleRoutes(services: services).register(in: table)
         OpenAPIRoute().register(in: table)
         return (router, table.endpoints)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Sandbox
 
 /// Turns a configuration into running parts: data directory, store (migrated), keys, services.
 public enum ControlPlaneBootstrap {
@@ -19,7 +20,12 @@ public enum ControlPlaneBootstrap {
         let keys = try SecretKeys.resolve(config)
         let tokens = await TokenService(keys: keys, accessTokenLifetime: TimeInterval(config.accessTokenMinutes * 60),
                                         refreshTokenLifetime: TimeInterval(config.refreshTokenDays * 86_400))
-        return try await ControlPlaneServices(store: store, tokens: tokens, settings: config.settings, logger: logger)
+        let directory = ProfileDirectory.resolve(config.profilesDirectory)
+        let profiles: ProfileCatalog
+        do { profiles = try ProfileCatalog.load(directory: directory) } catch {
+            throw ConfigError.invalid("AGENTGRID_PROFILES", "(\(directory)): \(error)")
+        }
+        return try await ControlPlaneServices(store: store, tokens: tokens, settings: config.settings, profiles: profiles, logger: logger)
     }
 
     /// The data directory holds the database and the secret key: owner-only.

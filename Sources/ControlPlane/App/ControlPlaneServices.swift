@@ -9,10 +9,13 @@ public struct ControlPlaneServices: Sendable {
     let authenticator: Authenticator
     let decoyPasswordHash: String
     let settings: ControlPlaneSettings
+    let profiles: ProfileCatalog
     let logger: Logger
 
-    init(store: Store, tokens: TokenService, settings: ControlPlaneSettings, logger: Logger) async throws {
+    init(store: Store, tokens: TokenService, settings: ControlPlaneSettings, profiles: ProfileCatalog = .empty,
+         logger: Logger) async throws {
         self.store = store
+        self.profiles = profiles
         self.tokens = tokens
         self.passwords = PasswordHasher(cost: settings.bcryptCost)
         self.loginLimiter = LoginRateLimiter(limits: settings.loginLimits)
@@ -27,6 +30,10 @@ public struct ControlPlaneServices: Sendable {
 public struct ControlPlaneSettings: Sendable {
     public var bcryptCost: UInt8 = 10
     public var maxBodyBytes: Int = 1 << 20
+    /// An uploaded bundle's .tar.gz. It travels to a runner inline (base64) in one protocol frame
+    /// of at most 8 MiB, hence the ceiling.
+    public var maxBundleBytes: Int = 4 << 20
+    static let bundleBytesCeiling = 6 << 20
     var loginLimits = LoginRateLimiter.Limits()
     public var welcomeCreditsMilli: Int64 = 100_000
     public var version: String = AgentGridVersion.current

@@ -17,6 +17,9 @@ public struct ControlPlaneConfig: Sendable {
     public var refreshTokenDays = 30
     public var settings = ControlPlaneSettings()
     public var logLevel = "info"
+    /// The sandbox profiles bundles are checked against (the runners' own set); nil: where the
+    /// runner would look.
+    public var profilesDirectory: String?
 
     public init() {}
 
@@ -56,6 +59,10 @@ public struct ControlPlaneConfig: Sendable {
         if let bytes = try integer("AGENTGRID_MAX_BODY_BYTES", 1_024...(64 << 20)) { config.settings.maxBodyBytes = bytes }
         if let n = try integer("AGENTGRID_LOGIN_MAX_FAILURES_PER_ACCOUNT", 1...1_000_000) { config.settings.loginLimits.perAccount = n }
         if let n = try integer("AGENTGRID_LOGIN_MAX_FAILURES_PER_ADDRESS", 1...1_000_000) { config.settings.loginLimits.perAddress = n }
+        if let bytes = try integer("AGENTGRID_MAX_BUNDLE_BYTES", 1_024...ControlPlaneSettings.bundleBytesCeiling) {
+            config.settings.maxBundleBytes = bytes
+        }
+        if let dir = environment["AGENTGRID_PROFILES"], !dir.isEmpty { config.profilesDirectory = dir }
         if let level = environment["AGENTGRID_LOG_LEVEL"], !level.isEmpty { config.logLevel = level }
         return config
     }

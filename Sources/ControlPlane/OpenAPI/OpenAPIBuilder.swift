@@ -187,6 +187,7 @@ extension OpenAPIBuilder {
     static var forbidden: OpenAPIReply { shared(403, "Forbidden") }
     static var notFound: OpenAPIReply { shared(404, "NotFound") }
     static var contentTooLarge: OpenAPIReply { shared(413, "ContentTooLarge") }
+    static var unsupportedMediaType: OpenAPIReply { shared(415, "UnsupportedMediaType") }
     static var validationFailed: OpenAPIReply { shared(422, "ValidationFailed") }
     static var tooManyRequests: OpenAPIReply { shared(429, "TooManyRequests") }
 
@@ -206,7 +207,8 @@ extension OpenAPIBuilder {
     /// invalid), a required token brings 401, a query parameter brings 422.
     static func op(_ method: HTTPRequest.Method, _ path: String, id: String, tag: String, summary: String,
                    description: String? = nil, auth: OpenAPIAuth = .none, parameters: [JSONValue] = [],
-                   body: JSONValue? = nil, responses: [OpenAPIReply]) -> OpenAPIOperation {
+                   body: JSONValue? = nil, bodyMediaType: String = "application/json",
+                   responses: [OpenAPIReply]) -> OpenAPIOperation {
         var replies = responses
         if auth == .bearer { replies.append(unauthorized) }
         if body != nil { replies += [contentTooLarge, validationFailed] }
@@ -224,7 +226,8 @@ extension OpenAPIBuilder {
         }
         if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
         if let body {
-            operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]]
+            let media: JSONValue = ["schema": body]
+            operation["requestBody"] = ["required": true, "content": .object(JSONObject([(bodyMediaType, media)]))]
         }
         operation["responses"] = .object(JSONObject(byStatus.keys.sorted().map { (String($0), byStatus[$0]!) }))
         return OpenAPIOperation(method: method, path: path, value: .object(operation))

@@ -123,6 +123,22 @@ enum OpenAPIPaths: OpenAPIBuilder {
                responses: [noContent("The agent is inactive."),
                            described(forbidden, "Not the owner or an admin."),
                            described(notFound, "No such agent, or not visible to the caller.")]),
+            op(.put, "/api/v1/agents/{agent_id}/bundle", id: "uploadAgentBundle", tag: "Agents", summary: "Upload the agent's code",
+               description: """
+                   The body is a .tar.gz with `agent.yaml` at its root (`entrypoint`, `profile`, optional `workdir`, \
+                   `limits` {memory, timeout, pids}, `output_schema`) and the agent's files. It is checked as the runner \
+                   would unpack it (no absolute paths, `..`, devices, hard links or escaping symlinks; size caps), \
+                   the profile must exist and the limits fit its ceilings, and the entrypoint must be in the bundle. \
+                   Stored by SHA-256; new code bumps the patch `version`, the same archive again changes nothing.
+                   """,
+               auth: .bearer, parameters: [agentID],
+               body: ["type": "string", "contentMediaType": "application/gzip"], bodyMediaType: "application/gzip",
+               responses: [json(200, "The agent, with its new version.", ref("Agent")),
+                           described(forbidden, "Not the agent's creator."),
+                           described(notFound, "No such agent, or not visible to the caller."),
+                           described(contentTooLarge, "Over AGENTGRID_MAX_BUNDLE_BYTES (4 MiB by default)."),
+                           described(validationFailed, "The archive, its manifest, profile, limits or entrypoint is refused; `msg` says why."),
+                           unsupportedMediaType]),
         ]
     }
 

@@ -206,6 +206,7 @@ enum OpenAPISchemas: OpenAPIBuilder {
             ("Forbidden", error("Authenticated, but the role or ownership does not allow this.")),
             ("NotFound", error("No such resource, or not visible to the caller.")),
             ("ContentTooLarge", error("The request body is larger than the server's cap.")),
+            ("UnsupportedMediaType", error("The body is not of the media type this operation takes.")),
             ("ValidationFailed", response("The body or query is not valid; every problem is listed.",
                                           content: ["application/json": ["schema": ref("ValidationError")]])),
             ("TooManyRequests", response("Too many failed logins for this account or address.",

@@ -28,7 +28,7 @@ enum LedgerStore {
     static func entries(userID: String, type: LedgerEntryType?, skip: Int64, limit: Int64,
                         in db: any SQLDatabase) async throws -> (entries: [LedgerEntry], total: Int64) {
         var filter = SQLQueryString("user_id = \(bind: userID)")
-        if let type { filter.appendInterpolation(raw: " AND type = "); filter.appendInterpolation(bind: type.rawValue) }
+        if let type { filter.appendInterpolation(unsafeRaw: " AND type = "); filter.appendInterpolation(bind: type.rawValue) }
         let total = try await db.raw("SELECT COUNT(*) AS n FROM credit_transactions WHERE \(filter)").first()?
             .decode(column: "n", as: Int64.self) ?? 0
         // The id breaks ties between rows written in the same microsecond, so pages never overlap.

@@ -35,6 +35,17 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 throw error
             }
         case .postgres:
+            return try await Self.postgresGate.withTurn { try await withPostgresStore(body) }
+        }
+    }
+
+    /// Each turn holds up to 6 server connections (the admin pool and the test's own).
+    private static let postgresGate = ConcurrencyGate(limit: 16)
+
+    private func withPostgresStore<R: Sendable>(_ body: @Sendable (Store, StoreLocation) async throws -> R) async throws -> R {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        do {
             guard let serverURL = ProcessInfo.processInfo.environment[Self.postgresURLVariable] else {
                 Issue.record("\(Self.postgresURLVariable) is not set: run the tests with `make test` (it starts PostgreSQL)")
                 throw CancellationError()

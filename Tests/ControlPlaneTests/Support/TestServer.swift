@@ -33,6 +33,11 @@ struct TestServer: Sendable {
     var store: Store { services.store }
     var port: Int { client.port ?? 0 }
 
+    /// The checkout's own profiles/, the set the runner serves.
+    static let profilesDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("profiles").path
+
     static func settings() -> ControlPlaneSettings {
         var settings = ControlPlaneSettings()
         settings.bcryptCost = 4  // the tests exercise the rules, not the work factor
@@ -49,7 +54,8 @@ struct TestServer: Sendable {
             var logger = Logger(label: "agentgrid-test")
             logger.logLevel = .error
             let tokens = await TokenService(keys: keys, accessTokenLifetime: accessTokenLifetime, refreshTokenLifetime: 86_400)
-            let services = try await ControlPlaneServices(store: store, tokens: tokens, settings: settings, logger: logger)
+            let services = try await ControlPlaneServices(store: store, tokens: tokens, settings: settings,
+                                                          profiles: try ProfileCatalog.load(directory: TestServer.profilesDirectory), logger: logger)
             let (router, endpoints) = ControlPlaneApp.router(services: services)
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
             return try await app.test(.live) { client in
