@@ -38,6 +38,9 @@ struct TestServer: Sendable {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("profiles").path
 
+    /// Loaded once for the whole run, as `serve` loads it once at start.
+    static let profileCatalog = Result { try ProfileCatalog.load(directory: profilesDirectory) }
+
     static func settings() -> ControlPlaneSettings {
         var settings = ControlPlaneSettings()
         settings.bcryptCost = 4  // the tests exercise the rules, not the work factor
@@ -55,7 +58,7 @@ struct TestServer: Sendable {
             logger.logLevel = .error
             let tokens = await TokenService(keys: keys, accessTokenLifetime: accessTokenLifetime, refreshTokenLifetime: 86_400)
             let services = try await ControlPlaneServices(store: store, tokens: tokens, settings: settings,
-                                                          profiles: try ProfileCatalog.load(directory: TestServer.profilesDirectory), logger: logger)
+                                                          profiles: try TestServer.profileCatalog.get(), logger: logger)
             let (router, endpoints) = ControlPlaneApp.router(services: services)
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
             return try await app.test(.live) { client in
