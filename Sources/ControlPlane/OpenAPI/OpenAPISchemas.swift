@@ -70,26 +70,14 @@ enum OpenAPISchemas: OpenAPIBuilder {
             ("Agent", agent),
             ("AgentCreate", agentCreate),
             ("AgentUpdate", agentUpdate),
-            ("AgentList", object([
-                "data": array(ref("Agent")),
-                "total": integer(minimum: 0, description: "Matching items in all pages."),
-                "page": integer(minimum: 1, description: "skip / limit + 1"),
-                "per_page": integer(minimum: 1, maximum: 100),
-                "total_pages": integer(minimum: 0),
-            ], description: "A page of agents.")),
+            ("AgentList", page(of: "Agent", "A page of agents.")),
             ("Balance", object(["balance": credits(minimum: 0, "The balance in credits")])),
             ("Transaction", object([
                 "id": uuid, "amount": credits("Credits; negative for a debit"), "type": enumeration(LedgerEntryType.self),
                 "description": string(), "reference_id": nullable(string(description: "The execution, purchase or event it belongs to.")),
                 "created_at": dateTime,
             ])),
-            ("TransactionList", object([
-                "data": array(ref("Transaction")),
-                "total": integer(minimum: 0, description: "Matching items in all pages."),
-                "page": integer(minimum: 1, description: "skip / limit + 1"),
-                "per_page": integer(minimum: 1, maximum: 100),
-                "total_pages": integer(minimum: 0),
-            ], description: "A page of ledger rows.")),
+            ("TransactionList", page(of: "Transaction", "A page of ledger rows.")),
             ("CreatorStats", object([
                 "total_agents": integer(minimum: 0), "active_agents": integer(minimum: 0), "pending_agents": integer(minimum: 0),
                 "total_runs": integer(minimum: 0), "total_reviews": integer(minimum: 0),
@@ -97,6 +85,17 @@ enum OpenAPISchemas: OpenAPIBuilder {
                 "total_earnings": credits("Credits earned from runs of the creator's agents"),
             ])),
         ]
+    }
+
+    /// The list envelope of `Page.envelope` around items of schema `item`.
+    static func page(of item: String, _ description: String) -> JSONValue {
+        object([
+            "data": array(ref(item)),
+            "total": integer(minimum: 0, description: "Matching items in all pages."),
+            "page": integer(minimum: 1, description: "skip / limit + 1"),
+            "per_page": integer(minimum: 1, maximum: 100),
+            "total_pages": integer(minimum: 0),
+        ], description: description)
     }
 
     static var user: JSONValue {
