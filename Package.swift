@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Sandbox", targets: ["Sandbox"]),
         .executable(name: "agentgrid-bench", targets: ["SandboxBench"]),
         .executable(name: "agentgrid-runner-bench", targets: ["RunnerBench"]),
+        .executable(name: "agentgrid-e2e-bench", targets: ["E2EBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
@@ -84,10 +85,15 @@ let package = Package(
         ),
         .executableTarget(name: "AgentGridCLI", dependencies: ["ControlPlane"]),
         // `make bench`: spawn latency beside bare fork+exec and bubblewrap.
-        .target(name: "BenchSupport"),
+        .target(name: "BenchSupport", dependencies: ["RunnerProtocol"]),
         .executableTarget(name: "SandboxBench", dependencies: ["Sandbox", "BenchSupport"]),
         // `make bench-runner`: submit-to-finished through the daemon beside the spawn itself.
         .executableTarget(name: "RunnerBench", dependencies: ["Sandbox", "RunnerProtocol", "BenchSupport"]),
+        // `make bench-e2e`: submit-to-completed through the API beside the runner's own figures.
+        .executableTarget(
+            name: "E2EBench",
+            dependencies: ["RunnerProtocol", "BenchSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         // Probe/ holds the C attack program the containment tests compile and run inside.
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], exclude: ["Probe"]),
         .testTarget(name: "RunnerTests", dependencies: ["Sandbox", "RunnerProtocol", "AgentBundle"]),

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Latency samples in microseconds.
 public struct Samples: Sendable {
@@ -58,4 +59,12 @@ public struct BenchError: Error, CustomStringConvertible {
     public var message: String
     public init(message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// Latency samples from concurrent clients.
+public final class LatencyCollector: Sendable {
+    public init() {}
+    private let storage = Mutex(Samples())
+    public func add(_ microseconds: Int64) { storage.withLock { $0.add(microseconds) } }
+    public var samples: Samples { storage.withLock { $0 } }
 }

@@ -158,16 +158,6 @@ struct RunnerBench {
         return Int64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + Int64(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
     }
 
-    static func reachable(_ socket: String) async -> Bool {
-        do {
-            let client = try await RunnerClient.connect(socketPath: socket)
-            try await client.withSession(client: "probe") { _ in }
-            return true
-        } catch {
-            return false
-        }
-    }
-
     static func run(_ executable: String, _ arguments: [String], state: String) throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -179,11 +169,4 @@ struct RunnerBench {
         process.waitUntilExit()
         return process.terminationStatus
     }
-}
-
-/// Latency samples from concurrent clients.
-final class LatencyCollector: Sendable {
-    private let storage = Mutex(Samples())
-    func add(_ microseconds: Int64) { storage.withLock { $0.add(microseconds) } }
-    var samples: Samples { storage.withLock { $0 } }
 }

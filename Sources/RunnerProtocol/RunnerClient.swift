@@ -55,12 +55,25 @@ public struct RunnerSession {
     let outbound: NIOAsyncChannelOutboundWriter<[UInt8]>
 
     public func send(_ message: ClientMessage) async throws {
-        try await outbound.write(MessageJSON.encode(message))
+        try await sender.send(message)
     }
+
+    /// A handle other tasks can send with while this session's owner reads the replies
+    /// (one connection carries many runs, so sending and reading are independent).
+    public var sender: RunnerSender { RunnerSender(outbound: outbound) }
 
     /// The next message from the runner, or nil when it closed the connection.
     public mutating func next() async throws -> RunnerMessage? {
         guard let frame = try await replies.next() else { return nil }
         return try MessageJSON.decode(RunnerMessage.self, from: frame)
+    }
+}
+
+/// Sends on an open session from any task.
+public struct RunnerSender: Sendable {
+    let outbound: NIOAsyncChannelOutboundWriter<[UInt8]>
+
+    public func send(_ message: ClientMessage) async throws {
+        try await outbound.write(MessageJSON.encode(message))
     }
 }

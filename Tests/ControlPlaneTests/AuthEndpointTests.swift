@@ -32,7 +32,7 @@ import Testing
 
     private static func userCount(_ server: TestServer) async throws -> Int64 {
         try await server.store.read { db in
-            try await db.raw("SELECT COUNT(*) AS n FROM users").first()?.decode(column: "n", as: Int64.self) ?? -1
+            try await db.raw("SELECT COUNT(*) AS n FROM users WHERE id <> \(bind: SchemaV3.platformAccountID)").first()?.decode(column: "n", as: Int64.self) ?? -1
         }
     }
 

@@ -247,6 +247,37 @@ import Testing
             try await api.call(.put, "/api/v1/agents/\(agentID)/bundle", raw: Array(repeating: 0, count: 20_000), token: alice, headers: gzip,
                                expect: .contentTooLarge)
 
+            // Executions (no dispatcher here: runs stay pending; ExecutionLoopTests run them).
+            let execute = "/api/v1/agents/\(agentID)/execute"
+            let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "conformance-1"]
+            let run = try await api.call(.post, execute, json: ["inputs": ["text": "one two"]], token: bob.accessToken, headers: key,
+                                         expect: .created)
+            let runID = try #require(run.json["id"]?.stringValue)
+            try await api.call(.post, execute, json: ["inputs": ["text": "one two"]], token: bob.accessToken, headers: key, expect: .created)
+            try await api.call(.post, execute, json: ["inputs": ["text": "three"]], token: bob.accessToken, headers: key, expect: .conflict)
+            // (A missing required input is a 422 the document cannot know statically: each agent declares its own.)
+            try await api.call(.post, execute, json: ["inputs": "text"], token: bob.accessToken, expect: .unprocessableContent)
+            try await api.call(.post, execute, json: ["inputs": ["text": "x"]], expect: .unauthorized)
+            try await api.call(.post, "/api/v1/agents/\(UUID().uuidString.lowercased())/execute", json: ["inputs": [:]],
+                               token: bob.accessToken, expect: .notFound)
+            try await api.call(.patch, "/api/v1/agents/\(agentID)", json: ["price_per_run": 500], token: alice, expect: .ok)
+            try await api.call(.post, execute, json: ["inputs": ["text": "x"]], token: bob.accessToken, expect: .init(code: 402))
+            try await api.call(.patch, "/api/v1/agents/\(agentID)", json: ["price_per_run": 2.5], token: alice, expect: .ok)
+            let prompt = try #require(try await api.call(.post, "/api/v1/agents/", json: TestServer.agentBody(name: "Prompt Only"),
+                                                         token: alice, expect: .created).json["id"]?.stringValue)
+            try await api.call(.patch, "/api/v1/agents/\(prompt)", json: ["status": "active"], token: admin.accessToken, expect: .ok)
+            try await api.call(.post, "/api/v1/agents/\(prompt)/execute", json: ["inputs": ["text": "x"]], token: bob.accessToken,
+                               expect: .badRequest)
+            try await api.call(.get, "/api/v1/executions/?status=pending&agent_id=\(agentID)&limit=5", token: bob.accessToken, expect: .ok)
+            try await api.call(.get, "/api/v1/executions?status=finished", token: bob.accessToken, expect: .unprocessableContent)
+            try await api.call(.get, "/api/v1/executions/\(runID)", token: bob.accessToken, expect: .ok)
+            try await api.call(.get, "/api/v1/executions/\(runID)", token: alice, expect: .notFound)
+            try await api.call(.get, "/api/v1/executions/\(runID)/logs", token: bob.accessToken, expect: .ok)
+            try await api.call(.get, "/api/v1/executions/\(runID)/logs", token: alice, expect: .notFound)
+            try await api.call(.post, "/api/v1/executions/\(runID)/cancel", token: bob.accessToken, expect: .ok)
+            try await api.call(.post, "/api/v1/executions/\(runID)/cancel", token: bob.accessToken, expect: .badRequest)
+            try await api.call(.post, "/api/v1/executions/\(runID)/cancel", token: alice, expect: .notFound)
+
             // Creators.
             try await api.call(.get, "/api/v1/creators/me/agents?status=active&limit=10", token: alice, expect: .ok)
             try await api.call(.get, "/api/v1/creators/me/agents", expect: .unauthorized)

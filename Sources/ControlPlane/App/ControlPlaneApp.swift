@@ -23,6 +23,7 @@ public enum ControlPlaneApp {
         CreatorRoutes(services: services).register(in: table)
         CreditRoutes(services: services).register(in: table)
         BundleRoutes(services: services).register(in: table)
+        ExecutionRoutes(services: services).register(in: table)
         OpenAPIRoute().register(in: table)
         return (router, table.endpoints)
     }

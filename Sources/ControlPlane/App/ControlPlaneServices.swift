@@ -10,6 +10,10 @@ public struct ControlPlaneServices: Sendable {
     let decoyPasswordHash: String
     let settings: ControlPlaneSettings
     let profiles: ProfileCatalog
+    /// Live runs of this node, for log streaming.
+    let events = ExecutionEvents()
+    /// The routes' line to the dispatcher.
+    let dispatch = DispatchControl()
     let logger: Logger
 
     init(store: Store, tokens: TokenService, settings: ControlPlaneSettings, profiles: ProfileCatalog = .empty,

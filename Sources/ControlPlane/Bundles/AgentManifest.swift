@@ -102,3 +102,17 @@ struct AgentManifest: Sendable, Equatable {
         ]
     }
 }
+
+extension AgentManifest {
+    /// Reads back what `json` stored (the manifest was validated at upload).
+    init?(json: JSONValue) {
+        guard let entrypoint = json["entrypoint"]?.arrayValue?.compactMap(\.stringValue), !entrypoint.isEmpty,
+              let profile = json["profile"]?.stringValue else { return nil }
+        self.init(entrypoint: entrypoint, workdir: json["workdir"]?.stringValue, profile: profile)
+        let limits = json["limits"]
+        memoryBytes = limits?["memory_bytes"]?.numberValue?.int64
+        wallTimeMs = limits?["wall_time_ms"]?.numberValue?.int64
+        pids = limits?["pids"]?.numberValue?.int64
+        if let schema = json["output_schema"], !schema.isNull { outputSchema = schema }
+    }
+}

@@ -6,7 +6,7 @@ public struct AgentGridCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "agentgrid",
         abstract: "The AgentGrid control plane: marketplace API, credits ledger, dispatch to runners.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, UsersCommand.self, LedgerCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, UsersCommand.self, CreditsCommand.self, LedgerCommand.self],
         defaultSubcommand: ServeCommand.self)
 
     public init() {}
@@ -30,6 +30,25 @@ struct StoreOptions: ParsableArguments {
         if let dataDirectory { config.dataDirectory = dataDirectory }
         if let databaseURL { config.databaseURL = databaseURL }
         return config
+    }
+
+    /// Opens the store (a failure to open is a start-up failure, exit 78), runs `body`, closes it.
+    func withStore<R: Sendable>(migrate: Bool = true, _ body: (ControlPlaneConfig, Store) async throws -> R) async throws -> R {
+        let config = try config()
+        let db: Store
+        do {
+            db = try await ControlPlaneBootstrap.openStore(config, logger: makeLogger(level: config.logLevel), migrate: migrate)
+        } catch {
+            throw failStartup(error)
+        }
+        do {
+            let result = try await body(config, db)
+            await db.close()
+            return result
+        } catch {
+            await db.close()
+            throw error
+        }
     }
 }
 

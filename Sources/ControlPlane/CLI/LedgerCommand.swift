@@ -15,26 +15,17 @@ struct LedgerVerifyCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let config = try store.config()
-        let logger = makeLogger(level: config.logLevel)
-        let db: Store
-        do {
-            db = try await ControlPlaneBootstrap.openStore(config, logger: logger, migrate: false)
-        } catch {
-            throw failStartup(error)
-        }
-        let found: [LedgerAudit.Discrepancy]
-        do {
-            let version = try await Migrator.currentVersion(db)
-            guard version == Migrator.latestVersion else {
-                throw ConfigError.invalid("store", "schema version \(version), this build expects \(Migrator.latestVersion): run `agentgrid migrate` first")
+        let (config, found) = try await store.withStore(migrate: false) { config, db in
+            do {
+                let version = try await Migrator.currentVersion(db)
+                guard version == Migrator.latestVersion else {
+                    throw ConfigError.invalid("store", "schema version \(version), this build expects \(Migrator.latestVersion): run `agentgrid migrate` first")
+                }
+                return (config, try await db.read { sql in try await LedgerAudit.run(in: sql) })
+            } catch {
+                throw failStartup(error)
             }
-            found = try await db.read { sql in try await LedgerAudit.run(in: sql) }
-        } catch {
-            await db.close()
-            throw failStartup(error)
         }
-        await db.close()
         for discrepancy in found { print("discrepancy: \(discrepancy)") }
         print("ledger verify: \(found.count) discrepanc\(found.count == 1 ? "y" : "ies") (\(config.storeLocation.description))")
         if !found.isEmpty { throw ExitCode.failure }

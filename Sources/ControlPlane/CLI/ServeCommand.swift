@@ -32,15 +32,30 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw failStartup(error)
         }
-        logger.info("starting", metadata: ["store": "\(config.storeLocation.description)", "address": "\(config.host):\(config.port)"])
-        let app = ControlPlaneApp.application(services: services, host: config.host, port: config.port)
-        // runService handles SIGTERM/SIGINT: stop accepting, finish in-flight requests, return.
+        let localRunner: LocalRunner?
+        let runners: [RunnerEndpoint]
         do {
-            try await app.runService()
+            localRunner = config.runners == nil ? try await LocalRunner.start(config: config, logger: logger) : nil
+            runners = config.runners ?? [localRunner!.endpoint]
         } catch {
             await db.close()
-            throw error
+            throw failStartup(error)
         }
+        logger.info("starting", metadata: ["store": "\(config.storeLocation.description)", "address": "\(config.host):\(config.port)",
+                                           "runners": "\(runners.map(\.name).joined(separator: ","))"])
+        let app = ControlPlaneApp.application(services: services, host: config.host, port: config.port)
+        let dispatcher = Dispatcher(services: services, runners: runners, settings: config.dispatch)
+        // runService handles SIGTERM/SIGINT: stop accepting, finish in-flight requests, return.
+        // Runs still going are left to their runner; the next start collects their results.
+        let outcome: Result<Void, any Error> = await withTaskGroup(of: Void.self) { group in
+            group.addTask { await dispatcher.run() }
+            let outcome: Result<Void, any Error>
+            do { try await app.runService(); outcome = .success(()) } catch { outcome = .failure(error) }
+            group.cancelAll()
+            return outcome
+        }
+        await localRunner?.stop()
         await db.close()
+        try outcome.get()
     }
 }

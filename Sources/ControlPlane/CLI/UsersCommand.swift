@@ -18,22 +18,15 @@ struct UsersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let config = try store.config()
-            let logger = makeLogger(level: config.logLevel)
-            let db: Store
-            do {
-                db = try await ControlPlaneBootstrap.openStore(config, logger: logger)
-            } catch {
-                throw failStartup(error)
-            }
             let role = Role(rawValue: self.role)!
             let account = email.lowercased()
-            let found = try await db.transaction { db -> Bool in
-                guard let user = try await UserStore.find(email: account, in: db) else { return false }
-                try await UserStore.setRole(id: user.id, role: role, in: db)
-                return true
+            let found = try await store.withStore { _, db in
+                try await db.transaction { db -> Bool in
+                    guard let user = try await UserStore.find(email: account, in: db) else { return false }
+                    try await UserStore.setRole(id: user.id, role: role, in: db)
+                    return true
+                }
             }
-            await db.close()
             guard found else {
                 FileHandle.standardError.write(Data("agentgrid: no user with email \(account)\n".utf8))
                 throw ExitCode(1)

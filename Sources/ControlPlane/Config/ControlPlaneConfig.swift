@@ -20,6 +20,13 @@ public struct ControlPlaneConfig: Sendable {
     /// The sandbox profiles bundles are checked against (the runners' own set); nil: where the
     /// runner would look.
     public var profilesDirectory: String?
+    /// `AGENTGRID_RUNNERS`; nil: `serve` starts a runner of its own (see `LocalRunner`).
+    var runners: [RunnerEndpoint]?
+    var dispatch = DispatchSettings()
+    /// Slots of the local runner (default: the machine's cores).
+    public var localRunnerSlots: Int?
+    /// The `agentgrid-runner` binary for the local runner (default: beside `agentgrid`).
+    public var runnerBinary: String?
 
     public init() {}
 
@@ -63,6 +70,12 @@ public struct ControlPlaneConfig: Sendable {
             config.settings.maxBundleBytes = bytes
         }
         if let dir = environment["AGENTGRID_PROFILES"], !dir.isEmpty { config.profilesDirectory = dir }
+        if let list = environment["AGENTGRID_RUNNERS"], !list.isEmpty { config.runners = try RunnerEndpoint.parseList(list) }
+        if let n = try integer("AGENTGRID_LOCAL_RUNNER_SLOTS", 1...1_024) { config.localRunnerSlots = n }
+        if let path = environment["AGENTGRID_RUNNER_BIN"], !path.isEmpty { config.runnerBinary = path }
+        if let s = try integer("AGENTGRID_DISPATCH_LEASE_SECONDS", 1...3_600) { config.dispatch.lease = .seconds(s) }
+        if let s = try integer("AGENTGRID_RUNNER_LOST_SECONDS", 1...3_600) { config.dispatch.runnerLostAfter = .seconds(s) }
+        if let ms = try integer("AGENTGRID_DISPATCH_POLL_MS", 10...60_000) { config.dispatch.pollInterval = .milliseconds(ms) }
         if let level = environment["AGENTGRID_LOG_LEVEL"], !level.isEmpty { config.logLevel = level }
         return config
     }

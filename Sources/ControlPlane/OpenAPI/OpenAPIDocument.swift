@@ -27,6 +27,7 @@ enum OpenAPIDocument {
         ("Admin", "Administration (admins only)."),
         ("Agents", "The agent marketplace."),
         ("Creators", "A creator's own agents and figures."),
+        ("Executions", "Running agents: submit, follow, cancel, read outputs and logs."),
         ("Credits", "The caller's balance and credits ledger."),
         ("Meta", "This document."),
     ]

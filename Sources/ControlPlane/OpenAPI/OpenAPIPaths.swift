@@ -1,7 +1,7 @@
 /// Every operation the router serves, one `op` per `RouteTable.add`, grouped as the route files
 /// are. `OpenAPIDocumentTests` fails when this list and the router's endpoints differ.
 enum OpenAPIPaths: OpenAPIBuilder {
-    static var operations: [OpenAPIOperation] { health + auth + users + agents + creators + credits + meta }
+    static var operations: [OpenAPIOperation] { health + auth + users + agents + executions + creators + credits + meta }
 
     // MARK: Health and operations
 
@@ -9,7 +9,7 @@ enum OpenAPIPaths: OpenAPIBuilder {
         [
             op(.get, "/health", id: "health", tag: "Health", summary: "Liveness",
                responses: [json(200, "The process is up.", ref("Health"))]),
-            op(.get, "/health/ready", id: "readiness", tag: "Health", summary: "Readiness: the store answers",
+            op(.get, "/health/ready", id: "readiness", tag: "Health", summary: "Readiness: the store answers and a runner is connected",
                responses: [json(200, "Ready to serve.", ref("Ready")), json(503, "A dependency is unreachable.", ref("NotReady"))]),
             op(.get, "/metrics", id: "metrics", tag: "Health", summary: "Prometheus metrics",
                responses: [text(200, "Prometheus text exposition format.", mediaType: "text/plain")]),
@@ -139,6 +139,59 @@ enum OpenAPIPaths: OpenAPIBuilder {
                            described(contentTooLarge, "Over AGENTGRID_MAX_BUNDLE_BYTES (4 MiB by default)."),
                            described(validationFailed, "The archive, its manifest, profile, limits or entrypoint is refused; `msg` says why."),
                            unsupportedMediaType]),
+        ]
+    }
+
+    // MARK: Executions
+
+    static var executions: [OpenAPIOperation] {
+        let executionID = pathParam("execution_id", "The execution.")
+        let idempotencyKey: JSONValue = [
+            "name": "Idempotency-Key", "in": "header", "required": false, "schema": string(minLength: 1, maxLength: 255),
+            "description": "Makes a retry safe: the same key with the same request returns the first execution (header `Idempotent-Replayed: true`) and charges nothing more; with a different request, 409.",
+        ]
+        return [
+            op(.post, "/api/v1/agents/{agent_id}/execute", id: "executeAgent", tag: "Executions", summary: "Run an agent",
+               description: """
+                   Holds the agent's price from the caller's balance (a `usage` ledger row) and queues the run, in one \
+                   transaction. On `completed` the hold is captured (70% to the creator, 30% to the platform); on any other \
+                   ending it is refunded. An agent without a code bundle (a prompt agent) cannot run yet: 400.
+                   """,
+               auth: .bearer, parameters: [pathParam("agent_id", "The agent.", schema: string()), idempotencyKey],
+               body: ref("ExecuteRequest"),
+               responses: [json(201, "The queued execution (`pending`).", ref("Execution")),
+                           described(badRequest, "A prompt agent (no bundle), or a malformed Idempotency-Key."),
+                           described(shared(402, "BadRequest"), "The balance is below the agent's price; nothing was held."),
+                           described(notFound, "No such agent, or it is not active."),
+                           described(shared(409, "BadRequest"), "The Idempotency-Key was used with a different request.")]),
+            op(.get, "/api/v1/executions", id: "listExecutions", tag: "Executions", summary: "The caller's executions, newest first",
+               auth: .bearer,
+               parameters: [parameterRef("Skip"), parameterRef("Limit"),
+                            queryParam("status", enumeration(ExecutionStatus.self), "Only this status."),
+                            queryParam("agent_id", string(minLength: 1, maxLength: 64), "Only runs of this agent.")],
+               responses: [json(200, "A page of the caller's executions.", ref("ExecutionList"))]),
+            op(.get, "/api/v1/executions/{execution_id}", id: "getExecution", tag: "Executions", summary: "One of the caller's executions",
+               auth: .bearer, parameters: [executionID],
+               responses: [json(200, "The execution.", ref("Execution")),
+                           described(notFound, "No such execution, or another user's.")]),
+            op(.post, "/api/v1/executions/{execution_id}/cancel", id: "cancelExecution", tag: "Executions", summary: "Cancel a run",
+               description: "A pending run ends at once; a running one is stopped by its runner (the answer waits up to 10 s for that). Either way the hold is refunded.",
+               auth: .bearer, parameters: [executionID],
+               responses: [json(200, "`Execution cancelled`.", ref("Message")),
+                           json(202, "The runner has not confirmed the stop yet; the run ends as `cancelled` when it does.", ref("Message")),
+                           described(badRequest, "The execution had already finished."),
+                           described(notFound, "No such execution, or another user's.")]),
+            op(.get, "/api/v1/executions/{execution_id}/logs", id: "getExecutionLogs", tag: "Executions", summary: "The run's log (its stderr)",
+               description: """
+                   As JSON by default. With `Accept: text/event-stream` the response follows the run live until it ends: \
+                   `status` events (`{"status": …}`), `log` events (`{"text": …}`) and a final `end` event carrying the execution.
+                   """,
+               auth: .bearer, parameters: [executionID],
+               responses: [OpenAPIReply(status: 200, value: response("The log so far, or the live stream.", content: [
+                               "application/json": ["schema": ref("ExecutionLogs")],
+                               "text/event-stream": ["schema": string(description: "Server-sent events.")],
+                           ])),
+                           described(notFound, "No such execution, or another user's.")]),
         ]
     }
 

@@ -37,8 +37,12 @@ enum OpenAPISchemas: OpenAPIBuilder {
                                        description: "422: every problem of the request, pydantic style.")),
             ("Message", object(["message": string()])),
             ("Health", object(["status": string(enum: ["healthy"]), "version": string()])),
-            ("Ready", object(["status": string(enum: ["ready"]), "store": string(enum: ["ok"]), "version": string()])),
-            ("NotReady", object(["status": string(enum: ["unavailable"]), "store": string(enum: ["unreachable"])])),
+            ("RunnerReadiness", object(["connected": integer(minimum: 0), "configured": integer(minimum: 1)],
+                                       description: "The runners this node dispatches to (absent when it dispatches nothing).")),
+            ("Ready", object(["status": string(enum: ["ready"]), "store": string(enum: ["ok"]), "runners": ref("RunnerReadiness"),
+                              "version": string()], required: .some(["status", "store", "version"]))),
+            ("NotReady", object(["status": string(enum: ["unavailable"]), "store": string(enum: ["unreachable", "ok"]),
+                                 "runners": ref("RunnerReadiness")], required: .some(["status", "store"]))),
             ("User", user),
             ("TokenPair", object([
                 "access_token": string(description: "A JWT for `Authorization: Bearer`."),
@@ -78,6 +82,11 @@ enum OpenAPISchemas: OpenAPIBuilder {
                 "created_at": dateTime,
             ])),
             ("TransactionList", page(of: "Transaction", "A page of ledger rows.")),
+            ("ExecuteRequest", object(["inputs": anyObject(description: "The agent's inputs; its `required_inputs` must be present with their types. Sent to the agent as JSON on stdin.")])),
+            ("Execution", execution),
+            ("ExecutionList", page(of: "Execution", "A page of executions.")),
+            ("ExecutionLogs", object(["execution_id": uuid, "status": enumeration(ExecutionStatus.self),
+                                      "logs": string(description: "The run's stderr so far (all of it once the run has ended).")])),
             ("CreatorStats", object([
                 "total_agents": integer(minimum: 0), "active_agents": integer(minimum: 0), "pending_agents": integer(minimum: 0),
                 "total_runs": integer(minimum: 0), "total_reviews": integer(minimum: 0),
@@ -85,6 +94,22 @@ enum OpenAPISchemas: OpenAPIBuilder {
                 "total_earnings": credits("Credits earned from runs of the creator's agents"),
             ])),
         ]
+    }
+
+    static var execution: JSONValue {
+        let count = integer(minimum: 0)
+        return object([
+            "id": uuid, "agent_id": uuid, "user_id": uuid, "status": enumeration(ExecutionStatus.self),
+            "inputs": anyObject(), "outputs": described([:], "The agent's stdout as JSON once it completed; else null."),
+            "error_message": nullable(string(description: "Why it failed, when it did.")),
+            "credits_used": credits(minimum: 0, "The price held for this run"),
+            "outcome": nullable(enumeration(ExecutionOutcome.self)),
+            "usage": nullable(object(["wall_ms": nullable(count), "cpu_ms": nullable(count), "peak_memory_bytes": nullable(count)])),
+            "exit_code": nullable(integer()), "limit_hit": nullable(string(description: "The limit that ended the run.")),
+            "bundle_hash": nullable(string(description: "SHA-256 of the agent bundle this run used.")),
+            "created_at": dateTime, "started_at": nullable(dateTime), "completed_at": nullable(dateTime),
+            "duration_ms": nullable(count),
+        ])
     }
 
     /// The list envelope of `Page.envelope` around items of schema `item`.

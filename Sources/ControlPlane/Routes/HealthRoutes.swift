@@ -1,7 +1,7 @@
 import Hummingbird
 import Prometheus
 
-/// Liveness, readiness (the store answers) and Prometheus metrics.
+/// Liveness, readiness (the store answers, a runner is connected) and Prometheus metrics.
 struct HealthRoutes {
     let services: ControlPlaneServices
     let metrics: PrometheusCollectorRegistry?
@@ -23,7 +23,15 @@ struct HealthRoutes {
             context.logger.warning("readiness: store unreachable", metadata: ["error": "\(String(reflecting: error))"])
             return JSONResponse.make(.serviceUnavailable, ["status": "unavailable", "store": "unreachable"])
         }
-        // Runners join readiness with the execution issue; until then the store is the dependency.
+        // Without a connected runner nothing can run: not ready (a process that dispatches
+        // nothing, such as a test of the API alone, has no runners to ask about).
+        if let runners = services.dispatch.runnerReadiness {
+            let summary: JSONValue = ["connected": .number(JSONNumber(runners.connected)), "configured": .number(JSONNumber(runners.configured))]
+            guard runners.connected > 0 else {
+                return JSONResponse.make(.serviceUnavailable, ["status": "unavailable", "store": "ok", "runners": summary])
+            }
+            return JSONResponse.make(.ok, ["status": "ready", "store": "ok", "runners": summary, "version": .string(services.settings.version)])
+        }
         return JSONResponse.make(.ok, ["status": "ready", "store": "ok", "version": .string(services.settings.version)])
     }
 

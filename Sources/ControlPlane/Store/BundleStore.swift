@@ -16,4 +16,10 @@ enum BundleStore {
         guard let row = try await db.raw("SELECT archive FROM agent_bundles WHERE sha256 = \(bind: sha256)").first() else { return nil }
         return Array(try row.decode(column: "archive", as: Data.self))
     }
+
+    static func manifest(sha256: String, in db: any SQLDatabase) async throws -> AgentManifest? {
+        guard let row = try await db.raw("SELECT manifest FROM agent_bundles WHERE sha256 = \(bind: sha256)").first() else { return nil }
+        let text = try row.decode(column: "manifest", as: String.self)
+        return (try? JSONParser.parse(Array(text.utf8))).flatMap(AgentManifest.init(json:))
+    }
 }

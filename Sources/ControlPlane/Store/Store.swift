@@ -11,10 +11,12 @@ public enum StoreEngine: String, Sendable {
 /// transaction on one pinned connection, committed as a whole or not at all.
 public final class Store: Sendable {
     public let engine: StoreEngine
+    public let location: StoreLocation
     private let backend: any StoreBackend
 
-    init(engine: StoreEngine, backend: any StoreBackend) {
+    init(engine: StoreEngine, location: StoreLocation, backend: any StoreBackend) {
         self.engine = engine
+        self.location = location
         self.backend = backend
     }
 
@@ -22,9 +24,9 @@ public final class Store: Sendable {
     public static func open(_ location: StoreLocation, logger: Logger) async throws -> Store {
         switch location {
         case .sqlite(let path):
-            return Store(engine: .sqlite, backend: try await SQLiteBackend.open(path: path, logger: logger))
+            return Store(engine: .sqlite, location: location, backend: try await SQLiteBackend.open(path: path, logger: logger))
         case .postgres(let url, let connections):
-            return Store(engine: .postgres, backend: try PostgresBackend(url: url, connections: connections, logger: logger))
+            return Store(engine: .postgres, location: location, backend: try PostgresBackend(url: url, connections: connections, logger: logger))
         }
     }
 

@@ -1,0 +1,66 @@
+import Hummingbird
+import NIOCore
+
+/// `GET /executions/{id}/logs` with `Accept: text/event-stream`: the run's stderr and status
+/// changes as server-sent events until it ends. Events: `status` (`{"status": …}`), `log`
+/// (`{"text": …}`), and a last `end` carrying the finished execution; a comment line now and
+/// then keeps idle connections open through proxies.
+struct ExecutionLogStream: Sendable {
+    let id: String
+    let store: Store
+    let events: ExecutionEvents
+
+    func response() -> Response {
+        let id = self.id, store = self.store, events = self.events
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                func send(_ event: String, _ data: JSONValue) async throws {
+                    try await writer.write(ByteBuffer(string: "event: \(event)\ndata: \(data.serializedString())\n\n"))
+                }
+                var lastStatus: ExecutionStatus?
+                var sentLog = false
+                // Subscribed before the row is read, so nothing between the two is missed.
+                var live = events.subscribe(id).makeAsyncIterator()
+                while true {
+                    guard let execution = try await store.read({ db in try await ExecutionStore.find(id: id, in: db) }) else { break }
+                    if execution.status != lastStatus {
+                        lastStatus = execution.status
+                        try await send("status", ["status": .string(execution.status.rawValue)])
+                    }
+                    if execution.status.isFinished {
+                        if !sentLog, let logs = try await store.read({ db in try await ExecutionStore.logs(id: id, in: db) }), !logs.isEmpty {
+                            try await send("log", ["text": .string(logs)])
+                        }
+                        try await send("end", execution.json)
+                        break
+                    }
+                    // Follow live events until the run ends here, or a heartbeat says to look again.
+                    var sawEvent = false
+                    following: while let event = await live.next() {
+                        sawEvent = true
+                        switch event {
+                        case .log(let text):
+                            sentLog = true
+                            try await send("log", ["text": .string(text)])
+                        case .status(let status) where !status.isFinished && status != .pending:
+                            if status != lastStatus {
+                                lastStatus = status
+                                try await send("status", ["status": .string(status.rawValue)])
+                            }
+                        case .status:
+                            break following
+                        case .heartbeat:
+                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                            break following
+                        }
+                    }
+                    // The stream finished (the run went back to the queue): watch it afresh.
+                    if !sawEvent { live = events.subscribe(id).makeAsyncIterator() }
+                    if Task.isCancelled { break }
+                }
+                try await writer.finish(nil)
+            })
+    }
+}
