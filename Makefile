@@ -2,9 +2,9 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build, the tests and the benchmark need.
-PACKAGES := libseccomp-dev libcap-dev libc6-dev gcc zlib1g-dev bubblewrap util-linux postgresql wrk
+PACKAGES := libseccomp-dev libcap-dev libc6-dev gcc zlib1g-dev bubblewrap util-linux postgresql wrk python3 curl
 
-.PHONY: deps build run test test-suites bench bench-runner bench-api clean
+.PHONY: deps build run test test-suites bench bench-runner bench-api bench-e2e clean
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -16,18 +16,13 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Reports the host's isolation features, runs a demo program under the default profile and
-# prints its result record, then serves the control plane's API on the embedded SQLite store
-# (./agentgrid-data; PORT=8000 by default) until Ctrl-C.
+# The product on its embedded default: reports the host's isolation features, then serves the
+# API on SQLite (./agentgrid-data; PORT=8000 by default) with a local runner it starts itself,
+# seeded with demo accounts and three approved agents (scripts/demo_seed.py), until Ctrl-C.
 run: build
 	.build/debug/agentgrid-runner check
 	@echo
-	@echo '--- demo: a shell in the default sandbox (result record below, on stderr) ---'
-	.build/debug/agentgrid-runner exec --json -- /bin/sh -c \
-		'echo "hello from $$(hostname) as $$(id -u):$$(id -g)"; echo "visible: $$(ls / | tr "\n" " ")"; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status'
-	@echo
-	@echo "--- the control plane: http://127.0.0.1:$${PORT:-8000}/health, API docs at /api/v1/openapi.json (Ctrl-C stops) ---"
-	.build/debug/agentgrid serve --port $${PORT:-8000}
+	scripts/run-demo.sh .build/debug/agentgrid
 
 # The suites run against one throw-away PostgreSQL server for the whole run (started in a
 # temporary directory and stopped afterwards by scripts/with-postgres.sh, which exports
@@ -61,6 +56,15 @@ bench-api: deps
 	@$(MAKE) --no-print-directory deps PACKAGES=python3
 	$(SWIFT) build -c release --product agentgrid
 	scripts/with-postgres.sh scripts/bench-api.sh .build/release/agentgrid
+
+# The whole loop: HTTP submit to completed through the control plane (SQLite) and one runner with
+# 2 slots, beside the same bundle sent to the same runner directly; 16 concurrent API clients for
+# throughput; `agentgrid ledger verify` afterwards. RUNS=300 by default.
+bench-e2e: deps
+	$(SWIFT) build -c release --product agentgrid
+	$(SWIFT) build -c release --product agentgrid-runner
+	$(SWIFT) build -c release --product agentgrid-e2e-bench
+	.build/release/agentgrid-e2e-bench --agentgrid .build/release/agentgrid --runner .build/release/agentgrid-runner --runs $${RUNS:-300} --profiles profiles
 
 clean:
 	rm -rf .build

@@ -8,9 +8,9 @@ import Testing
 @Suite struct CLITests {
     private static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    private static let binary = packageRoot.appendingPathComponent(".build/debug/agentgrid").path
+    static let binary = packageRoot.appendingPathComponent(".build/debug/agentgrid").path
 
-    private struct Outcome {
+    struct Outcome {
         var status: Int32
         var signaled: Bool
         var stdout: String
@@ -19,24 +19,24 @@ import Testing
     }
 
     /// The environment without any AgentGrid configuration, so only the flags count.
-    private static func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+    static func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AGENTGRID_") && $0.key != "DATABASE_URL" }
         environment.merge(extra) { $1 }
         return environment
     }
 
-    private static func temporaryDirectory() throws -> String {
+    static func temporaryDirectory() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("agentgrid-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
 
-    private static func read(_ path: String) -> String {
+    static func read(_ path: String) -> String {
         FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
     /// Starts `agentgrid ARGS` with stdout and stderr going to files in `scratch`.
-    private static func start(_ arguments: [String], scratch: String, environment: [String: String]) throws -> Process {
+    static func start(_ arguments: [String], scratch: String, environment: [String: String]) throws -> Process {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "\(binary) is missing: run `swift build --build-tests`")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -53,7 +53,7 @@ import Testing
     }
 
     /// Waits for `process` without blocking a thread; kills it and fails after `timeout`.
-    private static func finish(_ process: Process, scratch: String, started: ContinuousClock.Instant,
+    static func finish(_ process: Process, scratch: String, started: ContinuousClock.Instant,
                                timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async throws -> Outcome {
         while process.isRunning, ContinuousClock.now - started < timeout {
             try await Task.sleep(for: .milliseconds(20))
@@ -69,7 +69,7 @@ import Testing
                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
-    private static func run(_ arguments: [String], environment: [String: String] = cleanEnvironment(),
+    static func run(_ arguments: [String], environment: [String: String] = cleanEnvironment(),
                             sourceLocation: SourceLocation = #_sourceLocation) async throws -> Outcome {
         let scratch = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }

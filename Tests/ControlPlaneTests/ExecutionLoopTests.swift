@@ -254,6 +254,38 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func twoControlPlaneNodesWithARunnerEachShareTheQueueAndRunEachExecutionOnce(_ kind: StoreKind) async throws {
+        try await Loop.run(kind) { loop in
+            // A second node on the same store: its own services (wake-ups, live events) and runner.
+            let other = try await ControlPlaneServices(store: loop.server.store, tokens: loop.server.services.tokens,
+                                                       settings: TestServer.settings(), logger: loop.server.services.logger)
+            let secondRunner = try LoopRunner(slots: 2)
+            try await secondRunner.start()
+            let secondNode = Dispatcher(services: other, runners: [secondRunner.endpoint], settings: Loop.fastSettings)
+            let node = Task { await secondNode.run() }
+            defer { node.cancel() }
+            let cast = try await loop.cast()
+            let napping = ("entrypoint: [/bin/sh, main.sh]\nprofile: default\n", [TarGz.Entry.file("main.sh", "sleep 0.3\necho '{}'\n")])
+            let agent = try await loop.agent(cast, manifest: napping.0, files: napping.1, price: 1)
+            var ids: [String] = []
+            for _ in 0..<16 { ids.append(try #require(try await loop.submit(agent, as: cast.user).json["id"]?.stringValue)) }
+            for id in ids { #expect(try await loop.wait(id, as: cast.user)["status"] == "completed") }
+            let runners = try await loop.server.store.read { db in
+                try await db.raw("SELECT runner, COUNT(*) AS n FROM executions GROUP BY runner").all()
+                    .map { (try $0.decode(column: "runner", as: String.self), try $0.decode(column: "n", as: Int64.self)) }
+            }
+            #expect(Set(runners.map(\.0)) == [loop.runner.endpoint.name, secondRunner.endpoint.name], "both nodes took work: \(runners)")
+            #expect(runners.map(\.1).reduce(0, +) == 16)
+            #expect(try await loop.balance(cast.user) == 84_000)
+            #expect(try await loop.balance(cast.creator) == 100_000 + 16 * 700)
+            #expect(try await loop.audit() == [])
+            node.cancel()
+            await node.value
+            await secondRunner.stop()
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func aResultDeliveredTwiceSettlesOnce(_ kind: StoreKind) async throws {
         try await Loop.run(kind) { loop in
             let cast = try await loop.cast()

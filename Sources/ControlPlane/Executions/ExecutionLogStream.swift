@@ -20,7 +20,8 @@ struct ExecutionLogStream: Sendable {
                     try await writer.write(ByteBuffer(string: "event: \(event)\ndata: \(data.serializedString())\n\n"))
                 }
                 var lastStatus: ExecutionStatus?
-                var sentLog = false
+                // The live log is a prefix of the stored one: at the end, whatever was not streamed is sent.
+                var sentBytes = 0
                 // Subscribed before the row is read, so nothing between the two is missed.
                 var live = events.subscribe(id).makeAsyncIterator()
                 while true {
@@ -30,8 +31,9 @@ struct ExecutionLogStream: Sendable {
                         try await send("status", ["status": .string(execution.status.rawValue)])
                     }
                     if execution.status.isFinished {
-                        if !sentLog, let logs = try await store.read({ db in try await ExecutionStore.logs(id: id, in: db) }), !logs.isEmpty {
-                            try await send("log", ["text": .string(logs)])
+                        let stored = Array((try await store.read({ db in try await ExecutionStore.logs(id: id, in: db) }) ?? "").utf8)
+                        if stored.count > sentBytes {
+                            try await send("log", ["text": .string(String(decoding: stored[sentBytes...], as: UTF8.self))])
                         }
                         try await send("end", execution.json)
                         break
@@ -42,7 +44,7 @@ struct ExecutionLogStream: Sendable {
                         sawEvent = true
                         switch event {
                         case .log(let text):
-                            sentLog = true
+                            sentBytes += text.utf8.count
                             try await send("log", ["text": .string(text)])
                         case .status(let status) where !status.isFinished && status != .pending:
                             if status != lastStatus {

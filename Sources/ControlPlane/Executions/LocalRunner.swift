@@ -9,7 +9,9 @@ import Sandbox
 /// whole product. It gets its own process group (Ctrl-C on the terminal reaches the control
 /// plane, which then stops it with SIGTERM and lets it drain), and a cgroup name derived from the
 /// data directory, so after a crash the next start cleans up what the old one left. A runner
-/// still answering on that socket (the control plane was killed, its runner was not) is reused.
+/// still answering on that socket (the control plane was killed, its runner was not) is adopted:
+/// reused, and stopped like one of its own when this control plane stops (its pid is in
+/// `runner.pid`). Its runs go on meanwhile, so the new control plane can collect them.
 final class LocalRunner: Sendable {
     let endpoint: RunnerEndpoint
     private let pid: pid_t?
@@ -27,9 +29,12 @@ final class LocalRunner: Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         let socket = directory + "/runner.sock"
         let endpoint = RunnerEndpoint(socketPath: socket)
+        let pidFile = directory + "/runner.pid"
         if await answers(socket) {
-            logger.info("using the local runner already serving", metadata: ["socket": "\(socket)"])
-            return LocalRunner(endpoint: endpoint, pid: nil, logger: logger)
+            let recorded = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            let adopted = recorded.flatMap { isAlive($0) ? $0 : nil }
+            logger.info("adopting the local runner already serving", metadata: ["socket": "\(socket)", "pid": "\(adopted.map(String.init) ?? "unknown")"])
+            return LocalRunner(endpoint: endpoint, pid: adopted, logger: logger)
         }
         let binary = config.runnerBinary ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("agentgrid-runner").path
@@ -42,6 +47,7 @@ final class LocalRunner: Sendable {
                          "--state-dir", directory + "/state", "--profiles", ProfileDirectory.resolve(config.profilesDirectory),
                          "--name", name, "--grace", "5"]
         let pid = try spawn(arguments, log: directory + "/runner.log")
+        try? "\(pid)\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         let runner = LocalRunner(endpoint: endpoint, pid: pid, logger: logger)
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
@@ -67,12 +73,33 @@ final class LocalRunner: Sendable {
         let deadline = ContinuousClock.now + .seconds(10)
         var status: Int32 = 0
         while ContinuousClock.now < deadline {
-            if waitpid(pid, &status, WNOHANG) == pid { return }
+            // A child of ours is reaped; an adopted one (another parent's orphan) just disappears.
+            if waitpid(pid, &status, WNOHANG) == pid || !Self.isAlive(pid) { return }
             try? await Task.sleep(for: .milliseconds(20))
         }
         logger.warning("the local runner did not stop within 10 s; killing it", metadata: ["pid": "\(pid)"])
         kill(pid, SIGKILL)
         waitpid(pid, &status, 0)
+    }
+
+    /// The runner must inherit nothing else of ours: not the listening socket, not database
+    /// connections, and not the child-watch socket our own supervisor (Foundation's `Process`, a
+    /// test) holds open in us — while the runner kept it, we would look alive after exiting.
+    /// Descriptors this process opens itself are close-on-exec already (NIO, SQLite); inherited
+    /// ones may not be.
+    private static func markInheritedDescriptorsCloseOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for fd in entries.compactMap(Int32.init) where fd > 2 {
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0, flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
+
+    /// Running (a zombie waiting for a parent that is not us does not count).
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
     }
 
     private static func answers(_ socket: String) async -> Bool {
@@ -86,7 +113,7 @@ final class LocalRunner: Sendable {
         }
     }
 
-    /// posix_spawn in a new process group, stdout and stderr appended to `log`.
+    /// posix_spawn in a new process group, stdout and stderr appended to `log`, no other descriptor inherited.
     private static func spawn(_ arguments: [String], log: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -94,6 +121,7 @@ final class LocalRunner: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        markInheritedDescriptorsCloseOnExec()
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -155,7 +155,7 @@ actor RunnerLink {
                 }
             }
         } catch {
-            if welcomed { logger.warning("runner connection lost", metadata: ["runner": "\(endpoint)", "error": "\(error)"]) }
+            if welcomed, !Task.isCancelled { logger.warning("runner connection lost", metadata: ["runner": "\(endpoint)", "error": "\(error)"]) }
         }
         return welcomed
     }
