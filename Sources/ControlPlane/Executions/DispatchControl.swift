@@ -10,14 +10,25 @@ final class DispatchControl: Sendable {
     private let cancel: AsyncStream<String>.Continuation
     /// Runners and whether each is connected; nil while no dispatcher runs in this process.
     private let runners = Mutex<[String: Bool]?>(nil)
+    /// Set by a wake-up that means new work may be queued (not just a freed slot).
+    private let newWork = Mutex(false)
 
     init() {
         (wakeups, wakeup) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         (cancels, cancel) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1_024))
     }
 
-    /// Something may be waiting to be dispatched (a submit, a freed slot, a notification).
-    func wake() { wakeup.yield() }
+    /// New work may be waiting: a submit, a notification from another node, the poll.
+    func wake() {
+        newWork.withLock { $0 = true }
+        wakeup.yield()
+    }
+
+    /// A runner has room again: worth a claim only if the queue was not found empty since.
+    func capacityFreed() { wakeup.yield() }
+
+    /// Whether a `wake()` came since the last call (and clears it).
+    func takeNewWork() -> Bool { newWork.withLock { value in defer { value = false }; return value } }
 
     /// Stop this running execution (the cancel is already recorded in the store).
     func requestCancel(_ id: String) { cancel.yield(id) }

@@ -40,6 +40,9 @@ actor Dispatcher: RunnerLinkDelegate {
     private var flights: [String: Flight] = [:]
     private var cancelWanted: Set<String> = []
     private var dispatching = false
+    /// False once a claim found the queue empty, until a wake-up says new work may be there:
+    /// a slot freeing up then costs no claim that would find nothing.
+    private var queueMayHaveWork = true
     private var dispatchAgain = false
     private var plans: [String: Plan] = [:]
 
@@ -100,6 +103,8 @@ actor Dispatcher: RunnerLinkDelegate {
         defer { dispatching = false }
         repeat {
             dispatchAgain = false
+            if control.takeNewWork() { queueMayHaveWork = true }
+            guard queueMayHaveWork else { continue }
             for link in links {
                 let free = await link.freeCapacity
                 control.setRunner(link.endpoint.name, connected: await link.isConnected)
@@ -117,7 +122,10 @@ actor Dispatcher: RunnerLinkDelegate {
                     return
                 }
                 for execution in claimed { await launch(execution, on: link) }
-                if claimed.count < free { break }  // the queue is empty
+                if claimed.count < free {  // the queue is empty
+                    queueMayHaveWork = false
+                    break
+                }
             }
         } while dispatchAgain
     }
@@ -163,6 +171,7 @@ actor Dispatcher: RunnerLinkDelegate {
             case .rejected(.busy, _), .rejected(.draining, _):
                 flights.removeValue(forKey: id)
                 events.ended(id, status: .pending)
+                queueMayHaveWork = true
                 do {
                     let node = self.node
                     try await store.transaction { db in try await ExecutionStore.release(id: id, node: node, in: db) }
@@ -209,7 +218,7 @@ actor Dispatcher: RunnerLinkDelegate {
     }
 
     func capacityChanged() async {
-        control.wake()
+        control.capacityFreed()
     }
 
     /// Settles, retrying a store that is briefly unreachable: a result is never dropped for that.
@@ -217,7 +226,7 @@ actor Dispatcher: RunnerLinkDelegate {
         for attempt in 1...5 {
             do {
                 let settled = try await Settlement.settle(id, ending, store: store)
-                events.ended(id, status: settled?.status ?? ending.status)
+                if settled != nil { events.ended(id, status: ending.status) }
                 return
             } catch {
                 logger.error("settling an execution failed", metadata: [

@@ -7,13 +7,13 @@ enum Settlement {
     /// The creator's share of a completed run's price, in percent; the platform keeps the rest.
     static let creatorSharePercent: Int64 = 70
 
-    /// The execution as settled now, or nil when it had already ended (nothing changed).
+    /// The status the execution ended with now, or nil when it had already ended (nothing changed).
     @discardableResult
-    static func settle(_ id: String, _ ending: RunEnding, store: Store) async throws -> Execution? {
+    static func settle(_ id: String, _ ending: RunEnding, store: Store) async throws -> ExecutionStatus? {
         try await store.transaction { db in try await settle(id, ending, in: db) }
     }
 
-    static func settle(_ id: String, _ ending: RunEnding, in db: any SQLDatabase) async throws -> Execution? {
+    static func settle(_ id: String, _ ending: RunEnding, in db: any SQLDatabase) async throws -> ExecutionStatus? {
         let now = Timestamp.now()
         let ended = try await db.raw("""
             UPDATE executions SET status = \(bind: ending.status.rawValue), outcome = \(bind: ending.outcome.rawValue),
@@ -46,6 +46,6 @@ enum Settlement {
             try await Ledger.post(userID: userID, amountMilli: price, type: .refund,
                                   description: "Refund: \(ending.outcome.rawValue) run of \(agentName)", referenceID: id, in: db)
         }
-        return try await ExecutionStore.find(id: id, in: db)
+        return ending.status
     }
 }

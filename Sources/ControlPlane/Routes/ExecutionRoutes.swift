@@ -66,19 +66,19 @@ struct ExecutionRoutes {
     @Sendable func cancel(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let user = try await services.authenticator.user(request)
         let id = try context.parameter("execution_id")
-        let before: Execution = try await services.store.transaction { db in
+        let before: ExecutionStatus = try await services.store.transaction { db in
             guard let execution = try await ExecutionStore.find(id: id, userID: user.id, in: db) else { throw APIError.notFound("Execution") }
             switch execution.status {
             case .pending:
-                return try await Settlement.settle(id, .cancelledBeforeStart(), in: db) ?? execution
+                return try await Settlement.settle(id, .cancelledBeforeStart(), in: db) ?? execution.status
             case .running:
                 try await ExecutionStore.requestCancel(id: id, in: db)
-                return execution
+                return execution.status
             case .completed, .failed, .cancelled:
                 throw APIError.badRequest("Execution already finished (\(execution.status.rawValue))")
             }
         }
-        if before.status == .cancelled {
+        if before == .cancelled {
             services.events.ended(id, status: .cancelled)
             return JSONResponse.make(.ok, ["message": "Execution cancelled"])
         }

@@ -20,13 +20,6 @@ enum Ledger {
     @discardableResult
     static func post(userID: String, amountMilli: Int64, type: LedgerEntryType, description: String,
                      referenceID: String?, in db: any SQLDatabase) async throws -> String {
-        if let referenceID {
-            let existing = try await db.raw("""
-                SELECT id FROM credit_transactions
-                WHERE user_id = \(bind: userID) AND type = \(bind: type.rawValue) AND reference_id = \(bind: referenceID)
-                """).first()
-            if existing != nil { throw PostError.alreadyPosted }
-        }
         // The balance check and the change are one statement, so two debits racing on
         // PostgreSQL cannot both pass a check made before either wrote.
         let updated = try await db.raw("""
@@ -36,11 +29,17 @@ enum Ledger {
             """).all()
         if updated.isEmpty { throw PostError.insufficientCredits }
         let id = UUID().uuidString.lowercased()
-        try await db.raw("""
-            INSERT INTO credit_transactions (id, user_id, amount_milli, type, description, reference_id, created_at)
-            VALUES (\(bind: id), \(bind: userID), \(bind: amountMilli), \(bind: type.rawValue), \(bind: description),
-                    \(bind: referenceID), \(bind: Timestamp.now()))
-            """).run()
+        do {
+            try await db.raw("""
+                INSERT INTO credit_transactions (id, user_id, amount_milli, type, description, reference_id, created_at)
+                VALUES (\(bind: id), \(bind: userID), \(bind: amountMilli), \(bind: type.rawValue), \(bind: description),
+                        \(bind: referenceID), \(bind: Timestamp.now()))
+                """).run()
+        } catch where ConstraintViolation.isUnique(error, named: "reference") {
+            // The unique index on (user, type, reference) is the check: the caller's transaction
+            // rolls back, the balance change with it.
+            throw PostError.alreadyPosted
+        }
         return id
     }
 

@@ -30,27 +30,38 @@ public final class Store: Sendable {
         }
     }
 
-    /// Runs statements outside a transaction; each sees committed data.
+    /// Runs statements outside a transaction; each sees committed data. Only reads: on SQLite
+    /// they run on a read-only connection beside the writer.
     public func read<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        try await backend.withSession(body)
+        try await backend.withReadSession(body)
     }
 
     /// Runs `body` in one transaction. On SQLite the write lock is taken up front
-    /// (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading read locks.
+    /// (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading read locks. The transaction
+    /// runs to COMMIT or ROLLBACK even when the caller is cancelled: a cancellation that cut it
+    /// short would leave the connection inside an open transaction (on SQLite, the only writer).
     public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         let begin = engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
-        return try await backend.withSession { db in
-            try await db.raw(SQLQueryString(begin)).run()
-            let result: R
-            do {
-                result = try await body(db)
-            } catch {
-                try? await db.raw("ROLLBACK").run()
-                throw error
+        let backend = self.backend
+        return try await Task {
+            try await backend.withSession { db in
+                try await db.raw(SQLQueryString(begin)).run()
+                let result: R
+                do {
+                    result = try await body(db)
+                } catch {
+                    try? await db.raw("ROLLBACK").run()
+                    throw error
+                }
+                do {
+                    try await db.raw("COMMIT").run()
+                } catch {
+                    try? await db.raw("ROLLBACK").run()  // a failed COMMIT may leave the transaction open
+                    throw error
+                }
+                return result
             }
-            try await db.raw("COMMIT").run()
-            return result
-        }
+        }.value
     }
 
     public func close() async {
@@ -72,6 +83,15 @@ public enum StoreLocation: Sendable, Equatable {
 }
 
 protocol StoreBackend: Sendable {
+    /// A session that may write (transactions run in one).
     func withSession<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R
+    /// A session for reads only.
+    func withReadSession<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R
     func close() async
+}
+
+extension StoreBackend {
+    func withReadSession<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await withSession(body)
+    }
 }
