@@ -55,13 +55,17 @@ import Testing
             let results = try await withThrowingTaskGroup(of: RunResult.self) { group in
                 for _ in 0..<8 {
                     group.addTask {
-                        try await engine.run(RunRequest(arguments: ["/bin/sleep", "0.3"]), profile: Fixture.profile())
+                        // The profile's ceiling for wall time: what is tested is the cap, and a host
+                        // loaded by the parallel suites can make a start-up slow.
+                        try await engine.run(RunRequest(arguments: ["/bin/sleep", "0.3"], limits: LimitRequest(wallTimeMs: 60_000)),
+                                             profile: Fixture.profile())
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             stop.store(true, ordering: .relaxed)
-            #expect(results.allSatisfy { $0.outcome == .completed })
+            #expect(results.allSatisfy { $0.outcome == .completed },
+                    "\(results.map { "\($0.outcome) limit=\($0.limitHit.map { "\($0)" } ?? "-") setup=\($0.setupError.map { "\($0)" } ?? "-")" })")
             #expect(peak.withLock { $0 } == 2)
         }
     }
