@@ -63,6 +63,9 @@ final class RunnerDaemon: Sendable {
     }
 
     func run() async throws {
+        // Before the socket accepts anything: a client that connects and at once sends SIGHUP
+        // (or SIGTERM) must find it handled, not meet the default action that kills the process.
+        let signals = SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])
         let listener = UnixSocketListener(
             path: configuration.socketPath, peers: configuration.peers, maximumFrameBytes: configuration.maximumFrameBytes)
         let server = try await listener.bind { message in
@@ -83,7 +86,6 @@ final class RunnerDaemon: Sendable {
         for slot in recovery.quarantinedSlots { log("slot out of service (could not be emptied): \(slot)", level: .error) }
         log("serving on \(listener.address): \(configuration.slots) slots, queue \(configuration.queueCapacity), profiles \(profiles.names)")
 
-        let signals = SignalStream(signals: [SIGTERM, SIGINT, SIGHUP])
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 for await signal in signals.stream {
