@@ -149,10 +149,10 @@ final class RawRunnerConnection {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard connected == 0 else {
-            close(fd)
-            throw DaemonError(message: "connect \(path): errno \(errno)")
-        }
+        // No close here: the object is fully initialized, so throwing runs deinit, which closes
+        // it. Closing twice closed a descriptor number another thread had just been given
+        // (the EBADF, and NIO's precondition crash, seen in CI while daemons were starting).
+        guard connected == 0 else { throw DaemonError(message: "connect \(path): errno \(errno)") }
         var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
