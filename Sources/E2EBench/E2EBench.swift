@@ -41,9 +41,11 @@ struct E2EBench {
         try await direct.drive(client: 0, runs: runs, warmup: 20, into: runnerSingle)
         let perClient = max(4, runs / clients)
         let runnerLoaded = LatencyCollector()
+        var cpu = CPUShares(runner: daemon.processIdentifier)
         let runnerElapsed = try await elapsed(clients: clients) { client in
             try await direct.drive(client: 1_000 + client, runs: perClient, warmup: 0, into: runnerLoaded)
         }
+        let runnerCPU = cpu.perRun(clients * perClient)
         let runnerRate = Double(clients * perClient) / (Double(runnerElapsed) / 1_000_000)
 
         // The whole product on the same runner.
@@ -64,9 +66,11 @@ struct E2EBench {
         let e2eSingle = LatencyCollector()
         try await api.drive(seeded, client: 0, runs: runs, warmup: 20, into: e2eSingle)
         let e2eLoaded = LatencyCollector()
+        cpu = CPUShares(runner: daemon.processIdentifier, controlPlane: server.processIdentifier)
         let e2eElapsed = try await elapsed(clients: clients) { _ in
             try await API(port: port).drive(seeded, client: 1, runs: perClient, warmup: 0, into: e2eLoaded)
         }
+        let e2eCPU = cpu.perRun(clients * perClient)
         let e2eRate = Double(clients * perClient) / (Double(e2eElapsed) / 1_000_000)
         stop(server)
         let discrepancies = try ledgerDiscrepancies(agentgrid, environment: environment)
@@ -78,6 +82,8 @@ struct E2EBench {
                                 ("HTTP submit to completed, 1 client", e2eSamples), ("HTTP submit to completed, \(clients) clients", e2eLoaded.samples)] {
             print(name.padding(toLength: 43, withPad: " ", startingAt: 0) + String(format: "%8.3f  %8.3f", samples.p50, samples.p99))
         }
+        print(String(format: "CPU ms per run under load: runner alone %.3f (its sandboxes included), clients %.3f; through the API: runner %.3f, control plane %.3f, clients %.3f",
+                     runnerCPU.runner, runnerCPU.clients, e2eCPU.runner, e2eCPU.controlPlane, e2eCPU.clients))
         print(String(format: "runs/s with %d clients: through the API %.1f, runner alone %.1f (ratio %.2f); p50 gap %.3f ms; ledger discrepancies %d",
                      clients, e2eRate, runnerRate, e2eRate / runnerRate, e2eSamples.p50 - runnerSamples.p50, discrepancies))
         print(jsonLine([
@@ -86,6 +92,28 @@ struct E2EBench {
             ("runner_runs_per_s", rounded(runnerRate, 1)), ("throughput_ratio", rounded(e2eRate / runnerRate)),
             ("ledger_discrepancies", discrepancies),
         ]))
+    }
+
+    /// CPU used by each side during a loaded phase, from its start.
+    struct CPUShares {
+        let runnerPID: Int32, controlPlanePID: Int32?
+        let runnerStart: Int64, controlPlaneStart: Int64, clientsStart: Int64
+
+        init(runner: Int32, controlPlane: Int32? = nil) {
+            runnerPID = runner
+            controlPlanePID = controlPlane
+            runnerStart = ProcessCPU.microseconds(pid: runner)
+            controlPlaneStart = controlPlane.map { ProcessCPU.microseconds(pid: $0) } ?? 0
+            clientsStart = ProcessCPU.ownMicroseconds()
+        }
+
+        /// Milliseconds per run since `init`.
+        func perRun(_ runs: Int) -> (runner: Double, controlPlane: Double, clients: Double) {
+            func ms(_ micros: Int64) -> Double { Double(micros) / Double(runs) / 1_000 }
+            return (ms(ProcessCPU.microseconds(pid: runnerPID) - runnerStart),
+                    ms(controlPlanePID.map { ProcessCPU.microseconds(pid: $0) - controlPlaneStart } ?? 0),
+                    ms(ProcessCPU.ownMicroseconds() - clientsStart))
+        }
     }
 
     /// Microseconds for `clients` concurrent tasks.

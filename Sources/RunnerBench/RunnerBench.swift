@@ -77,8 +77,8 @@ struct RunnerBench {
         var spawnTime: Int64 = 0, daemonElapsed: Int64 = 0, daemonCPU: Int64 = 0, clientCPU: Int64 = 0
         for round in 0..<rounds {
             spawnTime += try await elapsed(callers: 2, runsEach: perLoop) { _ = try await spawnOnce() }
-            let daemonCPUBefore = cpuMicroseconds(pid: daemon.processIdentifier)
-            let clientCPUBefore = ownCPUMicroseconds()
+            let daemonCPUBefore = ProcessCPU.microseconds(pid: daemon.processIdentifier)
+            let clientCPUBefore = ProcessCPU.ownMicroseconds()
             let daemonStart = now()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for client in 1...clients {
@@ -89,8 +89,8 @@ struct RunnerBench {
                 try await group.waitForAll()
             }
             daemonElapsed += now() - daemonStart
-            daemonCPU += cpuMicroseconds(pid: daemon.processIdentifier) - daemonCPUBefore
-            clientCPU += ownCPUMicroseconds() - clientCPUBefore
+            daemonCPU += ProcessCPU.microseconds(pid: daemon.processIdentifier) - daemonCPUBefore
+            clientCPU += ProcessCPU.ownMicroseconds() - clientCPUBefore
         }
         await engine.shutdown()
         let loadedRuns = Double(rounds * clients * perClient)
@@ -140,22 +140,6 @@ struct RunnerBench {
                 if index >= warmup { latencies.add(now() - start) }
             }
         }
-    }
-
-    /// utime + stime of a process (and its reaped children), from /proc.
-    static func cpuMicroseconds(pid: Int32) -> Int64 {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // After the command: state is field 3; utime 14, stime 15, cutime 16, cstime 17.
-        let ticks = [11, 12, 13, 14].compactMap { Int64(fields[$0]) }.reduce(0, +)
-        return ticks * 1_000_000 / Int64(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    static func ownCPUMicroseconds() -> Int64 {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int64(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + Int64(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
     }
 
     static func run(_ executable: String, _ arguments: [String], state: String) throws -> Int32 {

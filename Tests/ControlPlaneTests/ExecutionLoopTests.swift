@@ -244,7 +244,7 @@ import Testing
             let agent = try await loop.agent(cast, manifest: slow.manifest, files: slow.files, price: 6)
             let id = try #require(try await loop.submit(agent, as: cast.user).json["id"]?.stringValue)
             try await loop.waitForLog(id, contains: "started", as: cast.user)
-            await loop.restartDispatcher()
+            try await loop.restartDispatcher()
             let done = try await loop.wait(id, as: cast.user, seconds: 20)
             #expect(done["status"] == "completed" && done["outputs"]?["slept"] == 2, "\(done.serializedString())")
             #expect(try await loop.balance(cast.user) == 94_000)
@@ -256,6 +256,14 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func twoControlPlaneNodesWithARunnerEachShareTheQueueAndRunEachExecutionOnce(_ kind: StoreKind) async throws {
         try await Loop.run(kind) { loop in
+            let cast = try await loop.cast()
+            let napping = ("entrypoint: [/bin/sh, main.sh]\nprofile: default\n", [TarGz.Entry.file("main.sh", "sleep 1\necho '{}'\n")])
+            let agent = try await loop.agent(cast, manifest: napping.0, files: napping.1, price: 1)
+            // The whole queue is there before either node looks: the first node is woken by each
+            // submit in process, and on a loaded host it would take every run as it came.
+            await loop.stopDispatcher()
+            var ids: [String] = []
+            for _ in 0..<16 { ids.append(try #require(try await loop.submit(agent, as: cast.user).json["id"]?.stringValue)) }
             // A second node on the same store: its own services (wake-ups, live events) and runner.
             let other = try await ControlPlaneServices(store: loop.server.store, tokens: loop.server.services.tokens,
                                                        settings: TestServer.settings(), logger: loop.server.services.logger)
@@ -264,11 +272,11 @@ import Testing
             let secondNode = Dispatcher(services: other, runners: [secondRunner.endpoint], settings: Loop.fastSettings)
             let node = Task { await secondNode.run() }
             defer { node.cancel() }
-            let cast = try await loop.cast()
-            let napping = ("entrypoint: [/bin/sh, main.sh]\nprofile: default\n", [TarGz.Entry.file("main.sh", "sleep 0.3\necho '{}'\n")])
-            let agent = try await loop.agent(cast, manifest: napping.0, files: napping.1, price: 1)
-            var ids: [String] = []
-            for _ in 0..<16 { ids.append(try #require(try await loop.submit(agent, as: cast.user).json["id"]?.stringValue)) }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !(await secondNode.links[0].isConnected), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            try #require(await secondNode.links[0].isConnected, "the second node's runner link did not connect")
+            try await loop.startDispatcher()
+            // Each node holds at most 4 runs (2 slots, 2 queued) of 1 s: neither can empty the queue alone before the other connects.
             for id in ids { #expect(try await loop.wait(id, as: cast.user)["status"] == "completed") }
             let runners = try await loop.server.store.read { db in
                 try await db.raw("SELECT runner, COUNT(*) AS n FROM executions GROUP BY runner").all()

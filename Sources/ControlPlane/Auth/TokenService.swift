@@ -49,7 +49,7 @@ struct TokenService: Sendable {
         let now = Date()
         let claims = AccessClaims(
             sub: .init(value: userID), exp: .init(value: now.addingTimeInterval(accessTokenLifetime)),
-            iat: .init(value: now), jti: .init(value: UUID().uuidString), typ: "access")
+            iat: .init(value: now), jti: .init(value: RandomID.uuid()), typ: "access")
         return try await keys.sign(claims, kid: JWKIdentifier(string: signingKeyID))
     }
 

@@ -46,7 +46,7 @@ actor Dispatcher: RunnerLinkDelegate {
     private var dispatchAgain = false
     private var plans: [String: Plan] = [:]
 
-    init(services: ControlPlaneServices, runners: [RunnerEndpoint], settings: DispatchSettings, node: String = UUID().uuidString.lowercased()) {
+    init(services: ControlPlaneServices, runners: [RunnerEndpoint], settings: DispatchSettings, node: String = RandomID.uuid()) {
         store = services.store
         events = services.events
         control = services.dispatch

@@ -6,12 +6,15 @@ import NIOCore
 /// (`{"text": …}`), and a last `end` carrying the finished execution; a comment line now and
 /// then keeps idle connections open through proxies.
 struct ExecutionLogStream: Sendable {
-    let id: String
+    /// The run as read after `live` was subscribed to.
+    let execution: Execution
+    let live: AsyncStream<ExecutionEvent>
     let store: Store
     let events: ExecutionEvents
 
     func response() -> Response {
-        let id = self.id, store = self.store, events = self.events
+        let first = execution, subscription = live, store = self.store, events = self.events
+        let id = first.id
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
@@ -22,18 +25,29 @@ struct ExecutionLogStream: Sendable {
                 var lastStatus: ExecutionStatus?
                 // The live log is a prefix of the stored one: at the end, whatever was not streamed is sent.
                 var sentBytes = 0
-                // Subscribed before the row is read, so nothing between the two is missed.
-                var live = events.subscribe(id).makeAsyncIterator()
+                // Each row is read after the events it is followed by were subscribed to, so nothing
+                // between the two is missed (the first one by the route, the rest here).
+                var live = subscription.makeAsyncIterator()
+                var current: Execution? = first
                 while true {
-                    guard let execution = try await store.read({ db in try await ExecutionStore.find(id: id, in: db) }) else { break }
+                    var stored: String?
+                    if current == nil {
+                        guard let (execution, logs) = try await store.read({ db in try await ExecutionStore.findWithLogs(id: id, in: db) }) else { break }
+                        (current, stored) = (execution, logs)
+                    }
+                    guard var execution = current else { break }
+                    current = nil
                     if execution.status != lastStatus {
                         lastStatus = execution.status
                         try await send("status", ["status": .string(execution.status.rawValue)])
                     }
                     if execution.status.isFinished {
-                        let stored = Array((try await store.read({ db in try await ExecutionStore.logs(id: id, in: db) }) ?? "").utf8)
-                        if stored.count > sentBytes {
-                            try await send("log", ["text": .string(String(decoding: stored[sentBytes...], as: UTF8.self))])
+                        if stored == nil, let (again, logs) = try await store.read({ db in try await ExecutionStore.findWithLogs(id: id, in: db) }) {
+                            (execution, stored) = (again, logs)  // the route's row came without its log
+                        }
+                        let log = Array((stored ?? "").utf8)
+                        if log.count > sentBytes {
+                            try await send("log", ["text": .string(String(decoding: log[sentBytes...], as: UTF8.self))])
                         }
                         try await send("end", execution.json)
                         break

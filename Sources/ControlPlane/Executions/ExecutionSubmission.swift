@@ -24,7 +24,7 @@ enum ExecutionSubmission {
             return try await store.transaction { db in
                 if let idempotencyKey, let replay = try await replay(idempotencyKey, userID: userID, hash: hash, in: db) { return replay }
                 let execution = Execution(
-                    id: UUID().uuidString.lowercased(), agentID: agent.id, userID: userID, status: .pending, inputs: inputs,
+                    id: RandomID.uuid(), agentID: agent.id, userID: userID, status: .pending, inputs: inputs,
                     priceMilli: agent.priceMilli, bundleHash: agent.bundleHash, createdAt: Timestamp.now())
                 do {
                     try await Ledger.post(userID: userID, amountMilli: -agent.priceMilli, type: .usage,

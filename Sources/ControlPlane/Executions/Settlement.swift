@@ -29,7 +29,10 @@ enum Settlement {
         let userID = try ended.decode(column: "user_id", as: String.self)
         let agentID = try ended.decode(column: "agent_id", as: String.self)
         let price = try ended.decode(column: "credits_used_milli", as: Int64.self)
-        let agent = try await db.raw("SELECT creator_id, name FROM agents WHERE id = \(bind: agentID)").first()
+        // A completed run counts toward the agent's total; the same statement names its creator.
+        let agent = ending.status == .completed
+            ? try await db.raw("UPDATE agents SET total_runs = total_runs + 1 WHERE id = \(bind: agentID) RETURNING creator_id, name").first()
+            : try await db.raw("SELECT creator_id, name FROM agents WHERE id = \(bind: agentID)").first()
         let agentName = try agent?.decode(column: "name", as: String.self) ?? agentID
         if ending.status == .completed {
             let creatorShare = price * creatorSharePercent / 100
@@ -41,7 +44,6 @@ enum Settlement {
                 try await Ledger.post(userID: SchemaV3.platformAccountID, amountMilli: price - creatorShare, type: .earning,
                                       description: "Platform share: run of \(agentName)", referenceID: id, in: db)
             }
-            try await db.raw("UPDATE agents SET total_runs = total_runs + 1 WHERE id = \(bind: agentID)").run()
         } else if price > 0 {
             try await Ledger.post(userID: userID, amountMilli: price, type: .refund,
                                   description: "Refund: \(ending.outcome.rawValue) run of \(agentName)", referenceID: id, in: db)

@@ -37,7 +37,7 @@ struct AgentRoutes {
         }
         let now = Timestamp.now()
         let agent = Agent(
-            id: UUID().uuidString.lowercased(), name: name, description: description, longDescription: longDescription.value,
+            id: RandomID.uuid(), name: name, description: description, longDescription: longDescription.value,
             category: category, tags: tags, creatorID: user.id, version: "1.0.0", priceMilli: price, rating: 0,
             totalRuns: 0, totalReviews: 0, status: .pendingReview, config: config, capabilities: capabilities,
             limitations: limitations.value, thumbnailURL: nil, demoAvailable: demo.value ?? false, bundleHash: nil,

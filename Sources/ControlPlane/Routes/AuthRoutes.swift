@@ -29,7 +29,7 @@ struct AuthRoutes {
 
         let hash = try await services.passwords.hash(password)
         let now = Timestamp.now()
-        let user = User(id: UUID().uuidString.lowercased(), email: email, username: username, fullName: fullName,
+        let user = User(id: RandomID.uuid(), email: email, username: username, fullName: fullName,
                         passwordHash: hash, avatarURL: nil, bio: nil, role: .user, creditsMilli: 0,
                         isActive: true, isVerified: false, createdAt: now, updatedAt: now)
         let welcome = services.settings.welcomeCreditsMilli
@@ -133,7 +133,7 @@ struct AuthRoutes {
         let refresh = SecureRandom.token()
         let expires = Timestamp.now() + refreshLifetimeMicros
         try await services.store.transaction { db in
-            try await RefreshTokenStore.insert(token: refresh, userID: user.id, familyID: UUID().uuidString.lowercased(),
+            try await RefreshTokenStore.insert(token: refresh, userID: user.id, familyID: RandomID.uuid(),
                                                expiresAt: expires, in: db)
         }
         return try await tokenPair(for: user, refreshToken: refresh)

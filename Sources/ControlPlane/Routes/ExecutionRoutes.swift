@@ -98,11 +98,14 @@ struct ExecutionRoutes {
     }
 
     @Sendable func logs(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let execution = try await ownExecution(request, context)
-        let accept = request.headers[.accept] ?? ""
-        if accept.contains("text/event-stream") {
-            return ExecutionLogStream(id: execution.id, store: services.store, events: services.events).response()
+        if (request.headers[.accept] ?? "").contains("text/event-stream") {
+            // Subscribed before the row is read, so nothing between the two is missed; a caller
+            // who may not read the run gets the 404 and the subscription ends with this scope.
+            let live = services.events.subscribe(try context.parameter("execution_id"))
+            let execution = try await ownExecution(request, context)
+            return ExecutionLogStream(execution: execution, live: live, store: services.store, events: services.events).response()
         }
+        let execution = try await ownExecution(request, context)
         let stored = try await services.store.read { db in try await ExecutionStore.logs(id: execution.id, in: db) }
         let text = execution.status.isFinished ? stored : services.events.stderr(execution.id)
         return JSONResponse.make(.ok, [

@@ -89,6 +89,12 @@ enum ExecutionStore {
         return (try rows.map(decode), total)
     }
 
+    /// The execution with its stored log, in one statement (the end of an event stream).
+    static func findWithLogs(id: String, in db: any SQLDatabase) async throws -> (Execution, String?)? {
+        guard let row = try await db.raw("SELECT \(unsafeRaw: columns), logs FROM executions WHERE id = \(bind: id)").first() else { return nil }
+        return (try decode(row), try row.decode(column: "logs", as: String?.self))
+    }
+
     static func logs(id: String, in db: any SQLDatabase) async throws -> String? {
         try await db.raw("SELECT logs FROM executions WHERE id = \(bind: id)").first()?.decode(column: "logs", as: String?.self)
     }

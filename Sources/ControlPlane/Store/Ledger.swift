@@ -28,7 +28,7 @@ enum Ledger {
             RETURNING credits_milli
             """).all()
         if updated.isEmpty { throw PostError.insufficientCredits }
-        let id = UUID().uuidString.lowercased()
+        let id = RandomID.uuid()
         do {
             try await db.raw("""
                 INSERT INTO credit_transactions (id, user_id, amount_milli, type, description, reference_id, created_at)

@@ -16,7 +16,7 @@ enum RefreshTokenStore {
     static func insert(token: String, userID: String, familyID: String, expiresAt: Int64, in db: any SQLDatabase) async throws {
         try await db.raw("""
             INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at)
-            VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: userID), \(bind: familyID),
+            VALUES (\(bind: RandomID.uuid()), \(bind: userID), \(bind: familyID),
                     \(bind: SecureRandom.sha256Hex(token)), \(bind: Timestamp.now()), \(bind: expiresAt))
             """).run()
     }

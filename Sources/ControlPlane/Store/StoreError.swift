@@ -1,5 +1,4 @@
 import PostgresNIO
-import SQLiteNIO
 
 public enum StoreError: Error, CustomStringConvertible {
     case badLocation(String)
@@ -24,7 +23,7 @@ enum ConstraintViolation {
         if let error = error as? PSQLError, let info = error.serverInfo {
             return info[.sqlState] == "23505" && (info[.constraintName] ?? "").contains(name)
         }
-        if let error = error as? SQLiteError {
+        if let error = error as? SQLiteFailure {
             return error.message.contains("UNIQUE constraint failed") && error.message.contains(name)
         }
         return false

@@ -1,30 +1,50 @@
-/// A FIFO lock for async code: one holder at a time, waiters resumed in arrival order.
-/// Used where a resource (the single SQLite connection) must not interleave two callers'
-/// statements — a statement slipped between another caller's BEGIN and COMMIT would join
-/// that transaction.
-actor AsyncMutex {
-    private var locked = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+import Synchronization
 
-    func withLock<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R {
+/// A FIFO lock for async code: one holder at a time, waiters resumed in arrival order.
+/// Used where a resource (an SQLite connection) must not interleave two callers' statements.
+/// Not an actor: taking a free lock costs no hop to another executor.
+final class AsyncMutex: Sendable {
+    private struct State {
+        var locked = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func withLock<R: Sendable>(_ body: () async throws -> R) async throws -> R {
         await acquire()
         defer { release() }
         return try await body()
     }
 
     private func acquire() async {
-        if !locked {
-            locked = true
-            return
+        let free = state.withLock { state in
+            if state.locked { return false }
+            state.locked = true
+            return true
         }
-        await withCheckedContinuation { waiters.append($0) }
+        if free { return }
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let freed = state.withLock { state in
+                if !state.locked {
+                    state.locked = true
+                    return true
+                }
+                state.waiters.append(waiter)
+                return false
+            }
+            if freed { waiter.resume() }
+        }
     }
 
     private func release() {
-        if waiters.isEmpty {
-            locked = false
-        } else {
-            waiters.removeFirst().resume()  // ownership passes straight to the next waiter
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.locked = false
+                return nil
+            }
+            return state.waiters.removeFirst()  // ownership passes straight to the next waiter
         }
+        next?.resume()
     }
 }

@@ -127,10 +127,24 @@ final class Loop: @unchecked Sendable {
 
     /// The control plane going away mid-run (its runs stay `running` under its lease) and a new
     /// one (a new node id) starting on the same store.
-    func restartDispatcher() async {
+    func restartDispatcher() async throws {
+        await stopDispatcher()
+        try await startDispatcher()
+    }
+
+    /// No node dispatches: submits stay pending until `startDispatcher`.
+    func stopDispatcher() async {
         dispatcherTask.cancel()
         await dispatcherTask.value
-        dispatcher = Dispatcher(services: server.services, runners: [runner.endpoint], settings: settings)
+    }
+
+    /// A new node (a new node id) on the same store and runner. It gets services of its own, as a
+    /// new process would: a dispatcher's wake-up stream has one consumer and ends with it. The
+    /// server's routes still wake the old services, so the new node finds work by its poll.
+    func startDispatcher() async throws {
+        let services = try await ControlPlaneServices(store: server.store, tokens: server.services.tokens,
+                                                      settings: TestServer.settings(), logger: server.services.logger)
+        dispatcher = Dispatcher(services: services, runners: [runner.endpoint], settings: settings)
         let dispatcher = self.dispatcher
         dispatcherTask = Task { await dispatcher.run() }
     }
