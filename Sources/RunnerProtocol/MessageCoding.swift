@@ -120,13 +120,18 @@ extension RunnerMessage: Codable {
 
 /// JSON for one frame's payload.
 public enum MessageJSON {
+    // One of each for every message: they keep no state between calls, and making them anew
+    // for each frame showed in the daemon's profile.
+    private static let encoder = JSONEncoder()
+    private static let decoder = JSONDecoder()
+
     public static func encode<Message: Encodable>(_ message: Message) throws -> [UInt8] {
-        Array(try JSONEncoder().encode(message))
+        Array(try encoder.encode(message))
     }
 
     public static func decode<Message: Decodable>(_ type: Message.Type, from bytes: [UInt8]) throws(ProtocolError) -> Message {
         do {
-            return try JSONDecoder().decode(type, from: Data(bytes))
+            return try decoder.decode(type, from: Data(bytes))
         } catch let error as DecodingError {
             throw ProtocolError("malformed message: \(Self.describe(error))")
         } catch {

@@ -356,6 +356,32 @@ import Testing
         await daemon.stop()
     }
 
+    /// A result is kept for the grace, then forgotten; an id used again gets its own new result
+    /// and its own grace (the first result's expiry does not take the second away).
+    @Test func keptResultsExpireAfterTheGraceAndAReusedIDKeepsItsNewResult() async throws {
+        let daemon = try await DaemonProcess.start(slots: 2, extra: ["--orphan-grace", "2"])
+        let socket = daemon.socket
+        func collect(_ runID: String) async -> String {
+            await onOwnThread { () -> String in
+                guard let connection = try? RawRunnerConnection(socket: socket, receiveTimeoutSeconds: 5), connection.hello() != nil else { return "no connection" }
+                connection.send(json: #"{"type":"collect","run_id":"\#(runID)"}"#)
+                guard let message = connection.receive() else { return "nothing" }
+                let stdout = String(decoding: Data(base64Encoded: message["stdout"] as? String ?? "") ?? Data(), as: UTF8.self)
+                return "\(message["type"] as? String ?? "?"):\(stdout)"
+            }
+        }
+        #expect(try await daemon.submit(["--run-id", "reused", "--", "/bin/echo", "first"]).status == 0)
+        #expect(await collect("reused") == "finished:first\n")
+        try await Task.sleep(for: .milliseconds(1_000))
+        #expect(try await daemon.submit(["--run-id", "reused", "--", "/bin/echo", "second"]).status == 0)
+        try await Task.sleep(for: .milliseconds(1_300))
+        // The first result's grace is over, the second's is not.
+        #expect(await collect("reused") == "finished:second\n")
+        try await Task.sleep(for: .milliseconds(2_000))
+        #expect(await collect("reused") == "rejected:")
+        await daemon.stop()
+    }
+
     @Test func aRunCancelledWhileQueuedCanStillBeCollected() async throws {
         let daemon = try await DaemonProcess.start(slots: 1, queue: 4)
         let socket = daemon.socket
@@ -365,7 +391,8 @@ import Testing
             first.send(json: #"{"type":"execute","run_id":"staged","profile":"default","argv":["/bin/true"]}"#)
             first.send(json: #"{"type":"execute","run_id":"queued","profile":"default","argv":["/bin/true"]}"#)
             first.send(json: #"{"type":"cancel","run_id":"queued"}"#)
-            guard let finished = first.receive(until: "finished"), finished["run_id"] as? String == "queued" else { return "no finished" }
+            guard let finished = first.receive(until: "finished") else { return "no finished" }
+            guard finished["run_id"] as? String == "queued" else { return "first finished: \(finished)" }
             // Another connection asks for it: the kept "cancelled" result, not a wait forever.
             guard let second = try? RawRunnerConnection(socket: socket, receiveTimeoutSeconds: 2), second.hello() != nil else { return "no reconnect" }
             second.send(json: #"{"type":"collect","run_id":"queued"}"#)

@@ -12,6 +12,10 @@ actor RunRegistry {
 
     let retention: Duration
     private var runs: [String: State] = [:]
+    /// Finished runs in the order they expire (one retention for all: the order they finished),
+    /// so expiring looks only at the ones due instead of every kept result at each finish.
+    private var expiries: [(runID: String, expires: ContinuousClock.Instant)] = []
+    private var expiriesHead = 0
 
     init(retention: Duration) {
         self.retention = retention
@@ -32,7 +36,9 @@ actor RunRegistry {
         if case .running(let subscribers, _)? = runs[runID] {
             for subscriber in subscribers { subscriber.yield(message) }
         }
-        runs[runID] = .finished(message, expires: .now + retention)
+        let expires = ContinuousClock.now + retention
+        runs[runID] = .finished(message, expires: expires)
+        expiries.append((runID, expires))
         expire()
     }
 
@@ -57,11 +63,25 @@ actor RunRegistry {
         return false
     }
 
+    /// How many results are kept now (finished and not yet expired).
+    var keptResults: Int {
+        runs.values.reduce(0) { count, state in
+            if case .finished = state { return count + 1 }
+            return count
+        }
+    }
+
     private func expire() {
         let now = ContinuousClock.now
-        runs = runs.filter { _, state in
-            if case .finished(_, let expires) = state { return expires > now }
-            return true
+        while expiriesHead < expiries.count, expiries[expiriesHead].expires <= now {
+            let (runID, expires) = expiries[expiriesHead]
+            expiriesHead += 1
+            // Only this entry's result: the id may have been submitted again since.
+            if case .finished(_, let current)? = runs[runID], current == expires { runs[runID] = nil }
+        }
+        if expiriesHead > 1_024, expiriesHead * 2 > expiries.count {
+            expiries.removeFirst(expiriesHead)
+            expiriesHead = 0
         }
     }
 }

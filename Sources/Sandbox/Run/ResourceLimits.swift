@@ -41,14 +41,6 @@ public struct ResourceLimits<Value: Sendable & Equatable>: Sendable, Equatable {
         self.fileSizeBytes = fileSizeBytes
         self.stackBytes = stackBytes
     }
-
-    /// Each limit with the name operators see in profiles and errors.
-    static var named: [(name: String, keyPath: WritableKeyPath<ResourceLimits, Value>)] {
-        [("memory", \.memoryBytes), ("pids", \.pids), ("cpus (milli-CPUs)", \.milliCPUs),
-         ("cpu_time (ms)", \.cpuTimeMs), ("wall_time (ms)", \.wallTimeMs), ("stdout", \.stdoutBytes),
-         ("stderr", \.stderrBytes), ("tmpfs", \.tmpfsBytes), ("open_files", \.openFiles),
-         ("file_size", \.fileSizeBytes), ("stack", \.stackBytes)]
-    }
 }
 
 /// A profile's limits: each with its default and its ceiling.
@@ -82,24 +74,29 @@ extension ResourceLimits where Value == Int64? {
 }
 
 extension ResourceLimits where Value == Bounded<Int64> {
-    /// The request where it names a limit, the default where not; never above a ceiling.
+    /// The request where it names a limit, the default where not; never above a ceiling. Field
+    /// by field (not through key paths): this runs for every run, on the daemon's hot path.
     public func resolve(_ request: LimitRequest) throws(LimitError) -> ResolvedLimits {
-        var resolved = ResolvedLimits(
-            memoryBytes: 0, pids: 0, milliCPUs: 0, cpuTimeMs: 0, wallTimeMs: 0, stdoutBytes: 0,
-            stderrBytes: 0, tmpfsBytes: 0, openFiles: 0, fileSizeBytes: 0, stackBytes: 0)
-        let (bounds, asked, target) = (LimitPolicy.named, LimitRequest.named, ResolvedLimits.named)
-        for index in bounds.indices {
-            let bound = self[keyPath: bounds[index].keyPath]
-            var value = bound.defaultValue
-            if let requested = request[keyPath: asked[index].keyPath] {
-                guard requested > 0, requested <= bound.ceiling else {
-                    throw LimitError(limit: bounds[index].name, requested: requested, ceiling: bound.ceiling)
-                }
-                value = requested
+        /// `name`: as operators see the limit in profiles and errors.
+        func pick(_ bound: Bounded<Int64>, _ requested: Int64?, _ name: String) throws(LimitError) -> Int64 {
+            guard let requested else { return bound.defaultValue }
+            guard requested > 0, requested <= bound.ceiling else {
+                throw LimitError(limit: name, requested: requested, ceiling: bound.ceiling)
             }
-            resolved[keyPath: target[index].keyPath] = value
+            return requested
         }
-        return resolved
+        return ResolvedLimits(
+            memoryBytes: try pick(memoryBytes, request.memoryBytes, "memory"),
+            pids: try pick(pids, request.pids, "pids"),
+            milliCPUs: try pick(milliCPUs, request.milliCPUs, "cpus (milli-CPUs)"),
+            cpuTimeMs: try pick(cpuTimeMs, request.cpuTimeMs, "cpu_time (ms)"),
+            wallTimeMs: try pick(wallTimeMs, request.wallTimeMs, "wall_time (ms)"),
+            stdoutBytes: try pick(stdoutBytes, request.stdoutBytes, "stdout"),
+            stderrBytes: try pick(stderrBytes, request.stderrBytes, "stderr"),
+            tmpfsBytes: try pick(tmpfsBytes, request.tmpfsBytes, "tmpfs"),
+            openFiles: try pick(openFiles, request.openFiles, "open_files"),
+            fileSizeBytes: try pick(fileSizeBytes, request.fileSizeBytes, "file_size"),
+            stackBytes: try pick(stackBytes, request.stackBytes, "stack"))
     }
 }
 
