@@ -352,6 +352,26 @@ import Testing
             #expect(replay.text.hasPrefix("event: status\ndata: {\"status\":\"completed\"}") && replay.text.contains("second"))
         }
     }
+
+    /// Stderr reaches the control plane in chunks as the runner reads them from the pipe: a
+    /// character written in two halves, half a second apart, arrives split across two chunks and
+    /// must still be one character in the live stream and in the stored log.
+    @Test(arguments: StoreKind.allCases)
+    func aCharacterSplitAcrossLogChunksStaysWhole(_ kind: StoreKind) async throws {
+        try await Loop.run(kind) { loop in
+            let cast = try await loop.cast()
+            let agent = try await loop.agent(cast, manifest: "entrypoint: [/bin/sh, main.sh]\nprofile: default\n",
+                                             files: [.file("main.sh", "printf 'caf\\303' >&2\nsleep 0.5\nprintf '\\251 \\360\\237' >&2\nsleep 0.5\nprintf '\\231\\202 done\\n' >&2\necho '{}'\n")])
+            let id = try #require(try await loop.submit(agent, as: cast.user).json["id"]?.stringValue)
+            let stream = try await loop.server.request(.get, "/api/v1/executions/\(id)/logs", token: cast.user.accessToken,
+                                                       headers: [.accept: "text/event-stream"])
+            let streamed = stream.text.components(separatedBy: "event: log\ndata: ").dropFirst()
+                .compactMap { try? JSONParser.parse(Array($0.prefix { $0 != "\n" }.utf8))["text"]?.stringValue }.joined()
+            #expect(streamed == "café 🙂 done\n", "\(stream.text)")
+            let stored = try await loop.server.get("/api/v1/executions/\(id)/logs", token: cast.user.accessToken)
+            #expect(stored.json["logs"]?.stringValue == "café 🙂 done\n", "\(stored.text)")
+        }
+    }
 }
 
 /// Submits the control plane refuses before anything is held.

@@ -39,6 +39,8 @@ actor RunnerLink {
     /// In flight when the connection dropped; collected once it is back.
     private var orphans: Set<String> = []
     private var knownBundles: Set<String> = []
+    /// Each run's stderr as text: a character split across two log chunks is kept whole.
+    private var stderrText: [String: UTF8StreamDecoder] = [:]
     /// After a `busy`, the runner gets a moment before it is offered more.
     private var busyUntil: ContinuousClock.Instant?
 
@@ -128,6 +130,7 @@ actor RunnerLink {
                 let lost = orphans
                 orphans.removeAll()
                 for runID in lost {
+                    stderrText[runID] = nil
                     await delegate?.runLost(runID, why: "the runner at \(endpoint) did not come back within \(lostAfter)")
                 }
             }
@@ -197,17 +200,23 @@ actor RunnerLink {
                 continuation.resume(returning: .rejected(reason, detail))
             } else if collecting.remove(runID) != nil {
                 inflight.remove(runID)
+                stderrText[runID] = nil
                 await delegate?.runLost(runID, why: "the runner at \(endpoint) has no record of it (\(detail))")
                 await delegate?.capacityChanged()
             }
             // Otherwise a cancel that came too late for a run that had already finished.
         case .log(let chunk):
-            if chunk.stream == "stderr" { await delegate?.runLog(chunk.runID, String(decoding: chunk.data, as: UTF8.self)) }
+            guard chunk.stream == "stderr" else { break }
+            var decoder = stderrText[chunk.runID] ?? UTF8StreamDecoder()
+            let text = decoder.decode(chunk.data)
+            stderrText[chunk.runID] = decoder
+            if !text.isEmpty { await delegate?.runLog(chunk.runID, text) }
         case .finished(let runID, let record, let stdout):
             // A finished that races its own accepted (a run too short to notice) still admits it.
             awaitingAdmission.removeValue(forKey: runID)?.resume(returning: .accepted)
             inflight.remove(runID)
             collecting.remove(runID)
+            if let tail = stderrText.removeValue(forKey: runID)?.remainder, !tail.isEmpty { await delegate?.runLog(runID, tail) }
             await delegate?.runFinished(runID, record: record, stdout: stdout)
             await delegate?.capacityChanged()
         case .status(let report):
