@@ -28,23 +28,22 @@ struct ExecutionLogStream: Sendable {
                 // Each row is read after the events it is followed by were subscribed to, so nothing
                 // between the two is missed (the first one by the route, the rest here).
                 var live = subscription.makeAsyncIterator()
-                var current: Execution? = first
+                // The route's row serves while the run goes on; a finished run is read with its log.
+                var routeRow: Execution? = first.status.isFinished ? nil : first
                 while true {
-                    var stored: String?
-                    if current == nil {
-                        guard let (execution, logs) = try await store.read({ db in try await ExecutionStore.findWithLogs(id: id, in: db) }) else { break }
-                        (current, stored) = (execution, logs)
+                    let execution: Execution, stored: String?
+                    if let row = routeRow {
+                        (execution, stored) = (row, nil)
+                        routeRow = nil
+                    } else {
+                        guard let read = try await store.read({ db in try await ExecutionStore.findWithLogs(id: id, in: db) }) else { break }
+                        (execution, stored) = read
                     }
-                    guard var execution = current else { break }
-                    current = nil
                     if execution.status != lastStatus {
                         lastStatus = execution.status
                         try await send("status", ["status": .string(execution.status.rawValue)])
                     }
                     if execution.status.isFinished {
-                        if stored == nil, let (again, logs) = try await store.read({ db in try await ExecutionStore.findWithLogs(id: id, in: db) }) {
-                            (execution, stored) = (again, logs)  // the route's row came without its log
-                        }
                         let log = Array((stored ?? "").utf8)
                         if log.count > sentBytes {
                             try await send("log", ["text": .string(String(decoding: log[sentBytes...], as: UTF8.self))])

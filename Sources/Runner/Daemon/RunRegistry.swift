@@ -63,14 +63,6 @@ actor RunRegistry {
         return false
     }
 
-    /// How many results are kept now (finished and not yet expired).
-    var keptResults: Int {
-        runs.values.reduce(0) { count, state in
-            if case .finished = state { return count + 1 }
-            return count
-        }
-    }
-
     private func expire() {
         let now = ContinuousClock.now
         while expiriesHead < expiries.count, expiries[expiriesHead].expires <= now {
