@@ -388,6 +388,9 @@ import Testing
         let collected = await onOwnThread { () -> String in
             guard let first = try? RawRunnerConnection(socket: socket), first.hello() != nil else { return "no connection" }
             first.send(json: #"{"type":"execute","run_id":"busy","profile":"default","argv":["/bin/sleep","2"]}"#)
+            // In its slot before the next one is staged: a staged run's task can otherwise reach
+            // the engine's slot pool first and run before it (seen in CI).
+            guard first.receive(until: "started")?["run_id"] as? String == "busy" else { return "busy did not start" }
             first.send(json: #"{"type":"execute","run_id":"staged","profile":"default","argv":["/bin/true"]}"#)
             first.send(json: #"{"type":"execute","run_id":"queued","profile":"default","argv":["/bin/true"]}"#)
             first.send(json: #"{"type":"cancel","run_id":"queued"}"#)
