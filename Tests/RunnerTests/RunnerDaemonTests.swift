@@ -406,6 +406,31 @@ import Testing
         await daemon.stop()
     }
 
+    /// Runs admitted one after another start in that order: a staged run's task that reaches
+    /// the engine before the task of the run admitted just before it must not overtake it (its
+    /// place in the slot line is taken at admission, not when its task first runs).
+    @Test func runsStartInTheOrderTheyWereAdmitted() async throws {
+        let daemon = try await DaemonProcess.start(slots: 1, queue: 8)
+        let socket = daemon.socket
+        let problems = await onOwnThread { () -> [String] in
+            guard let connection = try? RawRunnerConnection(socket: socket), connection.hello() != nil else { return ["no connection"] }
+            var problems: [String] = []
+            for round in 0..<30 {
+                let ids = (0..<4).map { "r\(round)-\($0)" }
+                for id in ids { connection.send(json: #"{"type":"execute","run_id":"\#(id)","profile":"default","argv":["/bin/true"]}"#) }
+                var started: [String] = [], finished = 0
+                while finished < ids.count, let message = connection.receive() {
+                    if message["type"] as? String == "started" { started.append(message["run_id"] as? String ?? "?") }
+                    if message["type"] as? String == "finished" { finished += 1 }
+                }
+                if started != ids { problems.append("round \(round) started \(started)") }
+            }
+            return problems
+        }
+        #expect(problems.isEmpty, "\(problems)")
+        await daemon.stop()
+    }
+
     @Test func runsOfAVanishedClientAreCancelledAfterTheGrace() async throws {
         let daemon = try await DaemonProcess.start(slots: 1, extra: ["--orphan-grace", "0.5"])
         let socket = daemon.socket

@@ -155,12 +155,14 @@ final class ConnectionHandler: Sendable {
         let runLogger = logger
         let job = RunScheduler.Job(
             runID: runID, connection: id,
-            work: {
+            work: { ticket in
                 runLogger.debug("run started", metadata: ["profile": "\(profile.name)", "argv0": "\(wire.arguments[0])"])
                 let record: RunRecord
                 var stdout: [UInt8] = []
+                var request = staged
+                request.slotTicket = ticket
                 do {
-                    let result = try await engine.run(staged, profile: profile)
+                    let result = try await engine.run(request, profile: profile)
                     record = RunRecord(result)
                     stdout = result.stdout
                 } catch {

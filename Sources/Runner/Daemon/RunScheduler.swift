@@ -1,3 +1,5 @@
+import Sandbox
+
 /// Admission and order of runs: at most `slots` at once, at most `queueCapacity` waiting,
 /// and beyond that an immediate `busy` — memory stays bounded whatever the load. Waiting runs
 /// are taken round-robin across connections, so one chatty client cannot starve the others.
@@ -6,14 +8,17 @@
 /// slot pool, so a slot that frees is handed over inside the engine instead of after a round
 /// trip through here (that hand-off cost ~20% of the throughput). The engine's pool still caps
 /// the sandboxes at `slots`; a staged run counts as waiting until `slotTaken` says otherwise.
+/// Each launched run takes its place in the engine's line here, at launch, so runs get slots
+/// in the order they were launched even when a later run's task reaches the engine first.
 actor RunScheduler {
     typealias ConnectionID = UInt64
 
     struct Job: Sendable {
         var runID: String
         var connection: ConnectionID
-        /// The run itself; cancelling its task cancels the sandbox.
-        var work: @Sendable () async -> Void
+        /// The run itself, with its place in the engine's slot line (for its `RunRequest`);
+        /// cancelling its task cancels the sandbox.
+        var work: @Sendable (SlotTicket) async -> Void
         /// Called instead of `work` when the job is cancelled (or drained) before it started.
         var dropped: @Sendable (_ reason: DropReason) -> Void
     }
@@ -30,6 +35,7 @@ actor RunScheduler {
 
     let slots: Int
     let queueCapacity: Int
+    private let engine: SandboxEngine
     /// Launched runs: in a slot (`inSlot`) or staged in front of the engine's pool.
     private var running: [String: Task<Void, Never>] = [:]
     private var inSlot: Set<String> = []
@@ -38,7 +44,8 @@ actor RunScheduler {
     private var draining = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
-    init(slots: Int, queueCapacity: Int) {
+    init(engine: SandboxEngine, slots: Int, queueCapacity: Int) {
+        self.engine = engine
         self.slots = slots
         self.queueCapacity = queueCapacity
     }
@@ -123,9 +130,11 @@ actor RunScheduler {
     }
 
     private func start(_ job: Job) {
-        let runID = job.runID
+        let runID = job.runID, engine = self.engine
+        let ticket = engine.placeInLine()
         running[runID] = Task {
-            await job.work()
+            await job.work(ticket)
+            engine.giveUp(ticket)  // in case the work never reached the engine
             self.finished(runID)
         }
     }

@@ -52,7 +52,7 @@ final class RunnerDaemon: Sendable {
         // the engine adopts them and kills whatever is still inside before serving.
         engine = try SandboxEngine(configuration: EngineConfiguration(
             slots: configuration.slots, instance: configuration.name, stateDirectory: configuration.stateDirectory))
-        scheduler = RunScheduler(slots: configuration.slots, queueCapacity: configuration.queueCapacity)
+        scheduler = RunScheduler(engine: engine, slots: configuration.slots, queueCapacity: configuration.queueCapacity)
         registry = RunRegistry(retention: configuration.orphanGrace)
         bundles = try BundleCache(directory: configuration.stateDirectory + "/bundles-\(configuration.name)",
                                   capacityBytes: configuration.bundleCacheBytes)

@@ -8,7 +8,7 @@ public final class SandboxEngine: Sendable {
     public let cgroups: any CgroupDriver
     /// Whether cgroup joins avoid the RCU grace period (favordynmods).
     public let migrationTuning: CgroupMigrationTuning.State
-    private let pool: SlotPool
+    private let pool: SlotPool<Slot>
     private let allSlots: [Slot]
     private let compiler = SeccompCompiler()
     private let rootMountPoint: String
@@ -59,7 +59,7 @@ public final class SandboxEngine: Sendable {
         } catch {
             throw .system(error)
         }
-        pool = SlotPool(slots: Array(allSlots.prefix(allSlots.count - recovery.quarantinedSlots.count)))
+        pool = SlotPool(Array(allSlots.prefix(allSlots.count - recovery.quarantinedSlots.count)))
         startupQuarantine = recovery.quarantinedSlots.count
     }
 
@@ -84,20 +84,31 @@ public final class SandboxEngine: Sendable {
         return swept
     }
 
+    /// A place in the line for a slot, for a run that will start later (`RunRequest.slotTicket`):
+    /// runs get slots in the order their places were taken.
+    public func placeInLine() -> SlotTicket { pool.ticket() }
+
+    /// Gives up a place that no run used; a no-op for one a run has used.
+    public func giveUp(_ ticket: SlotTicket) { pool.abandon(ticket) }
+
     /// Runs `request` under `profile` and reports what happened. Throws only when the run
     /// cannot start (bad request, limit above a ceiling, missing host path).
     public func run(_ request: RunRequest, profile: Profile) async throws(SandboxError) -> RunResult {
-        guard let program = request.arguments.first, !program.isEmpty else {
-            throw .invalidRequest("no program given")
+        let limits: ResolvedLimits, filter: CompiledFilter, environment: [EnvironmentVariable], program: String
+        do throws(SandboxError) {
+            guard let first = request.arguments.first, !first.isEmpty else { throw .invalidRequest("no program given") }
+            program = first
+            do { limits = try profile.limits.resolve(request.limits) } catch { throw .limit(error) }
+            do { filter = try compiler.filter(for: profile.seccomp) } catch { throw .seccomp(error) }
+            environment = try Self.environment(profile: profile.environment, request: request.environment)
+        } catch {
+            // Its place in line is given up, or every later run would wait for it forever.
+            if let ticket = request.slotTicket { pool.abandon(ticket) }
+            throw error
         }
-        let limits: ResolvedLimits
-        do { limits = try profile.limits.resolve(request.limits) } catch { throw .limit(error) }
-        let filter: CompiledFilter
-        do { filter = try compiler.filter(for: profile.seccomp) } catch { throw .seccomp(error) }
-        let environment = try Self.environment(profile: profile.environment, request: request.environment)
         let executables = Self.executableCandidates(program, environment: environment)
 
-        guard let slot = await pool.acquire() else {
+        guard let slot = await pool.acquire(request.slotTicket) else {
             return RunResult(outcome: .cancelled, profile: profile.name, limits: limits)
         }
         request.onSlotAcquired?()
@@ -116,10 +127,10 @@ public final class SandboxEngine: Sendable {
                 workdir: request.workingDirectory ?? profile.filesystem.workdir, root: rootMountPoint,
                 capLastCap: HostInfo.capLastCap, slot: slot.cgroup, stack: slot.stack, cancel: try CancelSignal())
         } catch let error as MountPlanError {
-            await pool.release(slot)
+            pool.release(slot)
             throw .mount(error)
         } catch {
-            await pool.release(slot)
+            pool.release(slot)
             throw .system(error as? SystemError ?? SystemError("prepare run", errno: EINVAL))
         }
 
@@ -131,21 +142,21 @@ public final class SandboxEngine: Sendable {
             context.cancel.fire()
         }
         if result.setupError?.step == "cleanup" {
-            await pool.quarantine(slot)
+            pool.quarantine(slot)
         } else {
-            await pool.release(slot)
+            pool.release(slot)
         }
         return result
     }
 
     /// Slots that could not be cleaned and are out of service.
     public var quarantinedSlots: Int {
-        get async { await pool.quarantined.count + startupQuarantine }
+        get async { pool.quarantinedCount + startupQuarantine }
     }
 
     /// Kills whatever is left and removes the engine's cgroups. Call once, after the last run.
     public func shutdown() async {
-        await pool.close()
+        pool.close()
         for slot in allSlots {
             try? slot.cgroup.destroy()
             slot.lease.release()

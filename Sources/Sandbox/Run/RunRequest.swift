@@ -27,6 +27,9 @@ public struct RunRequest: Sendable {
     public var outputHandler: (@Sendable (OutputStream, [UInt8]) -> Void)?
     /// Called once the run has a slot, right before its sandbox is built (a run can wait for one).
     public var onSlotAcquired: (@Sendable () -> Void)?
+    /// A place in the slot line taken earlier with `SandboxEngine.placeInLine()`, used up by
+    /// this run; nil takes a place when the run reaches the engine.
+    public var slotTicket: SlotTicket?
 
     public init(
         arguments: [String], environment: [EnvironmentVariable] = [], input: Input = .none,
