@@ -119,9 +119,9 @@ import Testing
 
     @Test(arguments: StoreKind.allCases)
     func cancellingAPendingAndARunningExecutionRefundsBoth(_ kind: StoreKind) async throws {
-        // One slot: the dispatcher offers the runner two runs (one running, one queued there);
-        // a third stays pending in the control plane's queue.
-        try await Loop.run(kind, slots: 1) { loop in
+        // One slot and room for one more in the runner's queue: the dispatcher offers it two
+        // runs (one running, one queued there); a third stays pending in the control plane's queue.
+        try await Loop.run(kind, slots: 1, queue: 1) { loop in
             let cast = try await loop.cast()
             let slow = Self.sleeper(30)
             let agent = try await loop.agent(cast, manifest: slow.manifest, files: slow.files, price: 1)
@@ -276,7 +276,7 @@ import Testing
             while !(await secondNode.links[0].isConnected), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             try #require(await secondNode.links[0].isConnected, "the second node's runner link did not connect")
             try await loop.startDispatcher()
-            // Each node holds at most 4 runs (2 slots, 2 queued) of 1 s: neither can empty the queue alone before the other connects.
+            // Each node holds at most 10 runs (2 slots, 8 queued) of 1 s: neither can empty the queue alone before the other connects.
             for id in ids { #expect(try await loop.wait(id, as: cast.user)["status"] == "completed") }
             let runners = try await loop.server.store.read { db in
                 try await db.raw("SELECT runner, COUNT(*) AS n FROM executions GROUP BY runner").all()
@@ -290,6 +290,48 @@ import Testing
             node.cancel()
             await node.value
             await secondRunner.stop()
+        }
+    }
+
+    /// One node, two runners of one slot each, four queued runs: each runner gets a slot's worth
+    /// per round, so they share the work instead of the first one's queue taking all it can hold.
+    @Test(arguments: StoreKind.allCases)
+    func oneNodeSpreadsQueuedWorkOverItsRunners(_ kind: StoreKind) async throws {
+        try await Loop.run(kind) { loop in
+            let cast = try await loop.cast()
+            let napping = ("entrypoint: [/bin/sh, main.sh]\nprofile: default\n", [TarGz.Entry.file("main.sh", "sleep 1\necho '{}'\n")])
+            let agent = try await loop.agent(cast, manifest: napping.0, files: napping.1, price: 1)
+            await loop.stopDispatcher()
+            let first = try LoopRunner(slots: 1), second = try LoopRunner(slots: 1)
+            try await first.start()
+            try await second.start()
+            let services = try await ControlPlaneServices(store: loop.server.store, tokens: loop.server.services.tokens,
+                                                          settings: TestServer.settings(), logger: loop.server.services.logger)
+            // Its wake-ups are its own. On SQLite it finds the runs by its poll, all four at once
+            // (the submits land well within the interval after both links are up); on PostgreSQL
+            // each submit's NOTIFY wakes it, a run at a time. Either way they must spread.
+            var settings = Loop.fastSettings
+            settings.pollInterval = .seconds(3)
+            let node = Dispatcher(services: services, runners: [first.endpoint, second.endpoint], settings: settings)
+            let running = Task { await node.run() }
+            for link in await node.links {
+                let deadline = ContinuousClock.now + .seconds(20)
+                while !(await link.isConnected), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                try #require(await link.isConnected, "a runner link did not connect")
+            }
+            var ids: [String] = []
+            for _ in 0..<4 { ids.append(try #require(try await loop.submit(agent, as: cast.user).json["id"]?.stringValue)) }
+            for id in ids { #expect(try await loop.wait(id, as: cast.user)["status"] == "completed") }
+            let runners = try await loop.server.store.read { db in
+                try await db.raw("SELECT runner, COUNT(*) AS n FROM executions GROUP BY runner").all()
+                    .map { (try $0.decode(column: "runner", as: String.self), try $0.decode(column: "n", as: Int64.self)) }
+            }
+            #expect(Dictionary(uniqueKeysWithValues: runners) == [first.endpoint.name: 2, second.endpoint.name: 2], "\(runners)")
+            #expect(try await loop.audit() == [])
+            running.cancel()
+            await running.value
+            await first.stop()
+            await second.stop()
         }
     }
 

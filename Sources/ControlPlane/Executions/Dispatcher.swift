@@ -105,29 +105,53 @@ actor Dispatcher: RunnerLinkDelegate {
             dispatchAgain = false
             if control.takeNewWork() { queueMayHaveWork = true }
             guard queueMayHaveWork else { continue }
-            for link in links {
-                let free = await link.freeCapacity
-                control.setRunner(link.endpoint.name, connected: await link.isConnected)
-                guard free > 0 else { continue }
-                let claimed: [ClaimedExecution]
-                do {
-                    let lease = leaseUntil(), node = self.node, engine = store.engine, name = link.endpoint.name
-                    claimed = try await store.transaction { db in
-                        try await ExecutionStore.claim(limit: free, runner: name, node: node, leaseUntil: lease, engine: engine, in: db)
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.error("claiming pending executions failed", metadata: ["error": "\(String(reflecting: error))"])
-                    return
-                }
-                for execution in claimed { await launch(execution, on: link) }
-                if claimed.count < free {  // the queue is empty
-                    queueMayHaveWork = false
-                    break
-                }
-            }
+            // Idle slots on every runner first, then their queues a slot's worth at a time,
+            // round-robin: work spreads over the runners instead of filling the first one's
+            // queue while another has nothing to do. One runner takes it all in one claim.
+            if links.count > 1 { guard await fillRound(.slots) != nil else { return } }
+            while queueMayHaveWork, await fillRound(.queue) == true, links.count > 1 {}
         } while dispatchAgain
+    }
+
+    /// Claims pending executions for the runners and launches them: with `.slots`, as many as
+    /// each has idle slots; with `.queue`, up to its queue's capacity, a slot's worth per round
+    /// (least loaded runner first) when there are several runners.
+    /// Whether any were claimed; nil when claiming failed (the next wake-up or poll tries again).
+    private func fillRound(_ depth: OfferDepth) async -> Bool? {
+        var claimedAny = false
+        for link in depth == .queue && links.count > 1 ? await linksByLoad() : links {
+            let capacity = await link.freeCapacity(depth)
+            let free = depth == .queue && links.count > 1 ? min(capacity, await link.slotCount) : capacity
+            if depth == .slots { control.setRunner(link.endpoint.name, connected: await link.isConnected) }
+            guard free > 0 else { continue }
+            let claimed: [ClaimedExecution]
+            do {
+                let lease = leaseUntil(), node = self.node, engine = store.engine, name = link.endpoint.name
+                claimed = try await store.transaction { db in
+                    try await ExecutionStore.claim(limit: free, runner: name, node: node, leaseUntil: lease, engine: engine, in: db)
+                }
+            } catch is CancellationError {
+                return nil
+            } catch {
+                logger.error("claiming pending executions failed", metadata: ["error": "\(String(reflecting: error))"])
+                return nil
+            }
+            claimedAny = claimedAny || !claimed.isEmpty
+            for execution in claimed { await launch(execution, on: link) }
+            if claimed.count < free {  // the queue is empty
+                queueMayHaveWork = false
+                return claimedAny
+            }
+        }
+        return claimedAny
+    }
+
+    /// The least loaded runner first (runs offered per slot): work that arrives a run at a
+    /// time queues where the wait is shortest, not always on the first runner.
+    private func linksByLoad() async -> [RunnerLink] {
+        var loads: [(link: RunnerLink, offered: Int, slots: Int)] = []
+        for link in links { loads.append((link, await link.offered, max(1, await link.slotCount))) }
+        return loads.sorted { $0.offered * $1.slots < $1.offered * $0.slots }.map(\.link)
     }
 
     private func launch(_ execution: ClaimedExecution, on link: RunnerLink) async {

@@ -15,6 +15,9 @@ protocol RunnerLinkDelegate: Sendable {
 /// slots and how many of our runs it holds, which bundles it has already been sent, and what to
 /// do when the connection drops: reconnect, `collect` each run that was in flight, and report as
 /// lost only the runs the runner no longer knows or that it cannot reach in time.
+/// How deep the dispatcher fills a runner: its slots first (every runner gets work), then its queue.
+enum OfferDepth: Sendable { case slots, queue }
+
 actor RunnerLink {
     enum Admission: Sendable, Equatable {
         case accepted
@@ -53,12 +56,18 @@ actor RunnerLink {
     func attach(_ delegate: any RunnerLinkDelegate) { self.delegate = delegate }
 
     var isConnected: Bool { sender != nil }
+    /// The runner's slots, as its status last said.
+    var slotCount: Int { slots }
+    /// Runs sent and not finished, or being sent.
+    var offered: Int { inflight.count + awaitingAdmission.count }
 
-    /// How many more runs to offer now: every slot busy plus as many waiting (so a slot that
-    /// frees starts the next run without a round trip), within the runner's queue.
-    var freeCapacity: Int {
+    /// How many more runs to offer now. `.slots`: enough for every idle slot. `.queue`: the
+    /// runner's wait queue too, so a slot that frees starts the next run inside the runner,
+    /// without a round trip through the control plane (keeping only one run waiting per slot
+    /// left slots idle while a loaded control plane answered: 17% of the end-to-end throughput).
+    func freeCapacity(_ depth: OfferDepth) -> Int {
         guard sender != nil, busyUntil.map({ ContinuousClock.now >= $0 }) ?? true else { return 0 }
-        return max(0, slots + min(queueCapacity, slots) - inflight.count - awaitingAdmission.count)
+        return max(0, slots + (depth == .queue ? queueCapacity : 0) - offered)
     }
 
     func knowsBundle(_ sha256: String) -> Bool { knownBundles.contains(sha256) }

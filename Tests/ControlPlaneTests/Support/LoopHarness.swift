@@ -109,10 +109,10 @@ final class Loop: @unchecked Sendable {
         dispatcherTask = Task { await dispatcher.run() }
     }
 
-    static func run(_ kind: StoreKind, slots: Int = 2, settings: DispatchSettings = Loop.fastSettings,
+    static func run(_ kind: StoreKind, slots: Int = 2, queue: Int = 8, settings: DispatchSettings = Loop.fastSettings,
                     _ body: @Sendable (Loop) async throws -> Void) async throws {
         try await TestServer.run(kind) { server in
-            let runner = try LoopRunner(slots: slots)
+            let runner = try LoopRunner(slots: slots, queue: queue)
             try await runner.start()
             let loop = Loop(server: server, runner: runner, settings: settings)
             do {
