@@ -45,10 +45,13 @@ let package = Package(
             name: "AgentBundle",
             dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams")]
         ),
+        // A strict JSON parser and writer that keep numbers' exact text: the API's bodies and the
+        // runner protocol's frames.
+        .target(name: "JSONCore"),
         // The runner protocol's wire types and framing, shared by the runner and the control plane.
         .target(
             name: "RunnerProtocol",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["JSONCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .executableTarget(
             name: "Runner",
@@ -68,7 +71,7 @@ let package = Package(
         .target(
             name: "ControlPlane",
             dependencies: [
-                "RunnerProtocol", "AgentBundle", "Sandbox", .product(name: "Yams", package: "Yams"),
+                "JSONCore", "RunnerProtocol", "AgentBundle", "Sandbox", .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,7 +103,7 @@ let package = Package(
         .testTarget(name: "RunnerTests", dependencies: ["Sandbox", "RunnerProtocol", "AgentBundle"]),
         .testTarget(
             name: "ControlPlaneTests",
-            dependencies: ["ControlPlane", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["ControlPlane", "JSONCore", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
     ]
 )

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// CPU time for the "CPU per run" lines of the benchmarks.

@@ -78,7 +78,13 @@ struct IOOptions: ParsableArguments {
         guard json || jsonFile != nil else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var data = try encoder.encode(record)
+        try writeRecord(json: Array(try encoder.encode(record)))
+    }
+
+    /// Writes an already serialized record where `--json` asked for it, if it did.
+    func writeRecord(json record: [UInt8]) throws {
+        guard json || jsonFile != nil else { return }
+        var data = Data(record)
         data.append(0x0A)
         if let jsonFile {
             guard FileManager.default.createFile(atPath: jsonFile, contents: data) else {

@@ -1,9 +1,11 @@
 /// Standard base64 (RFC 4648, with padding), without Foundation.
 enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    private static let values: [UInt8: UInt8] = {
-        var table: [UInt8: UInt8] = [:]
-        for (index, character) in alphabet.enumerated() { table[character] = UInt8(index) }
+    /// Each byte's 6-bit value; 255 for bytes outside the alphabet (a table, not a dictionary:
+    /// log chunks and stdout are decoded a character at a time).
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: 255, count: 256)
+        for (index, character) in alphabet.enumerated() { table[Int(character)] = UInt8(index) }
         return table
     }()
 
@@ -26,27 +28,31 @@ enum Base64 {
     }
 
     static func decode(_ text: String) -> [UInt8]? {
-        let characters = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { decode($0) }
+    }
+
+    private static func decode(_ characters: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard characters.count % 4 == 0 else { return nil }
         var output: [UInt8] = []
         output.reserveCapacity(characters.count / 4 * 3)
         var index = 0
         while index < characters.count {
-            var quad: [UInt32] = []
+            var triple: UInt32 = 0
             var padding = 0
             for offset in 0..<4 {
                 let character = characters[index + offset]
+                triple <<= 6
                 if character == UInt8(ascii: "=") {
                     // Padding only at the very end, at most two.
                     guard index + 4 == characters.count, offset >= 2 else { return nil }
                     padding += 1
-                    quad.append(0)
                 } else {
-                    guard padding == 0, let value = values[character] else { return nil }
-                    quad.append(UInt32(value))
+                    let value = values[Int(character)]
+                    guard padding == 0, value != 255 else { return nil }
+                    triple |= UInt32(value)
                 }
             }
-            let triple = quad[0] << 18 | quad[1] << 12 | quad[2] << 6 | quad[3]
             output.append(UInt8(triple >> 16 & 255))
             if padding < 2 { output.append(UInt8(triple >> 8 & 255)) }
             if padding < 1 { output.append(UInt8(triple & 255)) }

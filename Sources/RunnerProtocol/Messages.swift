@@ -33,7 +33,7 @@ public enum RunnerMessage: Sendable, Equatable {
     case error(message: String)
 }
 
-public struct Hello: Codable, Sendable, Equatable {
+public struct Hello: Sendable, Equatable {
     public var versions: [Int]
     public var client: String
     public init(versions: [Int] = RunnerProtocol.supportedVersions, client: String) {
@@ -42,17 +42,16 @@ public struct Hello: Codable, Sendable, Equatable {
     }
 }
 
-public struct Welcome: Codable, Sendable, Equatable {
+public struct Welcome: Sendable, Equatable {
     public var version: Int
     public var runnerVersion: String
     public init(version: Int, runnerVersion: String) {
         self.version = version
         self.runnerVersion = runnerVersion
     }
-    enum CodingKeys: String, CodingKey { case version, runnerVersion = "runner_version" }
 }
 
-public enum RejectReason: String, Codable, Sendable, Equatable {
+public enum RejectReason: String, Sendable, Equatable {
     case busy
     case unknownProfile = "unknown_profile"
     case limitAboveCeiling = "limit_above_ceiling"
@@ -62,8 +61,8 @@ public enum RejectReason: String, Codable, Sendable, Equatable {
     case duplicateRunID = "duplicate_run_id"
 }
 
-public struct ExecuteRequest: Codable, Sendable, Equatable {
-    public struct Variable: Codable, Sendable, Equatable {
+public struct ExecuteRequest: Sendable, Equatable {
+    public struct Variable: Sendable, Equatable {
         public var name: String
         public var value: String
         public init(name: String, value: String) {
@@ -97,39 +96,11 @@ public struct ExecuteRequest: Codable, Sendable, Equatable {
         self.stdin = stdin
         self.streamLogs = streamLogs
     }
-
-    enum CodingKeys: String, CodingKey {
-        case runID = "run_id", profile, arguments = "argv", environment, limits, stdin, streamLogs = "stream_logs", bundle
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        runID = try c.decode(String.self, forKey: .runID)
-        profile = try c.decode(String.self, forKey: .profile)
-        arguments = try c.decode([String].self, forKey: .arguments)
-        environment = try c.decodeIfPresent([Variable].self, forKey: .environment) ?? []
-        limits = try c.decodeIfPresent(RequestedLimits.self, forKey: .limits) ?? RequestedLimits()
-        stdin = try c.decodeIfPresent(Base64Bytes.self, forKey: .stdin)?.bytes ?? []
-        streamLogs = try c.decodeIfPresent(Bool.self, forKey: .streamLogs) ?? true
-        bundle = try c.decodeIfPresent(BundleReference.self, forKey: .bundle)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(runID, forKey: .runID)
-        try c.encode(profile, forKey: .profile)
-        try c.encode(arguments, forKey: .arguments)
-        try c.encode(environment, forKey: .environment)
-        try c.encode(limits, forKey: .limits)
-        try c.encode(Base64Bytes(stdin), forKey: .stdin)
-        try c.encode(streamLogs, forKey: .streamLogs)
-        try c.encodeIfPresent(bundle, forKey: .bundle)
-    }
 }
 
 /// A content-addressed bundle: its SHA-256, and the .tar.gz itself the first time (a runner
 /// keeps bundles it has unpacked, so later runs send the hash alone).
-public struct BundleReference: Codable, Sendable, Equatable {
+public struct BundleReference: Sendable, Equatable {
     /// Lowercase hex SHA-256 of the .tar.gz bytes.
     public var sha256: String
     public var data: [UInt8]?
@@ -138,24 +109,10 @@ public struct BundleReference: Codable, Sendable, Equatable {
         self.sha256 = sha256
         self.data = data
     }
-
-    enum CodingKeys: String, CodingKey { case sha256, data }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        sha256 = try c.decode(String.self, forKey: .sha256)
-        data = try c.decodeIfPresent(Base64Bytes.self, forKey: .data)?.bytes
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(sha256, forKey: .sha256)
-        try c.encodeIfPresent(data.map(Base64Bytes.init), forKey: .data)
-    }
 }
 
 /// Limits a request asks for, in the runner's units; nil keeps the profile's default.
-public struct RequestedLimits: Codable, Sendable, Equatable {
+public struct RequestedLimits: Sendable, Equatable {
     public var memoryBytes: Int64?
     public var pids: Int64?
     public var milliCPUs: Int64?
@@ -174,14 +131,9 @@ public struct RequestedLimits: Codable, Sendable, Equatable {
         self.stdoutBytes = stdoutBytes
         self.stderrBytes = stderrBytes
     }
-
-    enum CodingKeys: String, CodingKey {
-        case memoryBytes = "memory_bytes", pids, milliCPUs = "milli_cpus", cpuTimeMs = "cpu_time_ms"
-        case wallTimeMs = "wall_time_ms", stdoutBytes = "stdout_bytes", stderrBytes = "stderr_bytes"
-    }
 }
 
-public struct LogChunk: Codable, Sendable, Equatable {
+public struct LogChunk: Sendable, Equatable {
     public var runID: String
     /// "stdout" or "stderr".
     public var stream: String
@@ -195,29 +147,11 @@ public struct LogChunk: Codable, Sendable, Equatable {
         self.sequence = sequence
         self.data = data
     }
-
-    enum CodingKeys: String, CodingKey { case runID = "run_id", stream, sequence, data }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        runID = try c.decode(String.self, forKey: .runID)
-        stream = try c.decode(String.self, forKey: .stream)
-        sequence = try c.decode(Int.self, forKey: .sequence)
-        data = try c.decode(Base64Bytes.self, forKey: .data).bytes
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(runID, forKey: .runID)
-        try c.encode(stream, forKey: .stream)
-        try c.encode(sequence, forKey: .sequence)
-        try c.encode(Base64Bytes(data), forKey: .data)
-    }
 }
 
 /// The sandbox's result record, as the wire carries it (the same keys as `exec --json`).
-public struct RunRecord: Codable, Sendable, Equatable {
-    public struct SetupError: Codable, Sendable, Equatable {
+public struct RunRecord: Sendable, Equatable {
+    public struct SetupError: Sendable, Equatable {
         public var step: String
         public var errno: Int32
         public var errnoName: String
@@ -228,7 +162,6 @@ public struct RunRecord: Codable, Sendable, Equatable {
             self.errnoName = errnoName
             self.detail = detail
         }
-        enum CodingKeys: String, CodingKey { case step, errno, errnoName = "errno_name", detail }
     }
 
     public var outcome: String
@@ -264,49 +197,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.profile = profile
     }
 
-    enum CodingKeys: String, CodingKey {
-        case outcome, exitCode = "exit_code", signal, limitHit = "limit_hit", wallMicroseconds = "wall_us"
-        case spawnMicroseconds = "spawn_us", cpuMicroseconds = "cpu_us", peakMemoryBytes = "peak_memory_bytes", stdoutBytes = "stdout_bytes"
-        case stderrBytes = "stderr_bytes", setupError = "setup_error", seccompSyscall = "seccomp_syscall", profile
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        outcome = try c.decode(String.self, forKey: .outcome)
-        exitCode = try c.decodeIfPresent(Int32.self, forKey: .exitCode)
-        signal = try c.decodeIfPresent(Int32.self, forKey: .signal)
-        limitHit = try c.decodeIfPresent(String.self, forKey: .limitHit)
-        wallMicroseconds = try c.decode(Int64.self, forKey: .wallMicroseconds)
-        spawnMicroseconds = try c.decodeIfPresent(Int64.self, forKey: .spawnMicroseconds) ?? 0
-        cpuMicroseconds = try c.decode(Int64.self, forKey: .cpuMicroseconds)
-        peakMemoryBytes = try c.decode(Int64.self, forKey: .peakMemoryBytes)
-        stdoutBytes = try c.decode(Int64.self, forKey: .stdoutBytes)
-        stderrBytes = try c.decode(Int64.self, forKey: .stderrBytes)
-        setupError = try c.decodeIfPresent(SetupError.self, forKey: .setupError)
-        seccompSyscall = try c.decodeIfPresent(String.self, forKey: .seccompSyscall)
-        profile = try c.decode(String.self, forKey: .profile)
-    }
-
-    /// Absent values are written as null, so every record has the same keys.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(outcome, forKey: .outcome)
-        try c.encode(exitCode, forKey: .exitCode)
-        try c.encode(signal, forKey: .signal)
-        try c.encode(limitHit, forKey: .limitHit)
-        try c.encode(wallMicroseconds, forKey: .wallMicroseconds)
-        try c.encode(spawnMicroseconds, forKey: .spawnMicroseconds)
-        try c.encode(cpuMicroseconds, forKey: .cpuMicroseconds)
-        try c.encode(peakMemoryBytes, forKey: .peakMemoryBytes)
-        try c.encode(stdoutBytes, forKey: .stdoutBytes)
-        try c.encode(stderrBytes, forKey: .stderrBytes)
-        try c.encode(setupError, forKey: .setupError)
-        try c.encode(seccompSyscall, forKey: .seccompSyscall)
-        try c.encode(profile, forKey: .profile)
-    }
 }
 
-public struct StatusReport: Codable, Sendable, Equatable {
+public struct StatusReport: Sendable, Equatable {
     public var runnerVersion: String
     public var slots: Int
     public var slotsBusy: Int
@@ -328,27 +221,5 @@ public struct StatusReport: Codable, Sendable, Equatable {
         self.draining = draining
         self.quarantinedSlots = quarantinedSlots
         self.hostSafe = hostSafe
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case runnerVersion = "runner_version", slots, slotsBusy = "slots_busy", queueCapacity = "queue_capacity"
-        case queueDepth = "queue_depth", profiles, draining, quarantinedSlots = "quarantined_slots", hostSafe = "host_safe"
-    }
-}
-
-/// Bytes as base64 text inside JSON.
-struct Base64Bytes: Codable {
-    var bytes: [UInt8]
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-    init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let bytes = Base64.decode(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not base64"))
-        }
-        self.bytes = bytes
-    }
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(Base64.encode(bytes))
     }
 }

@@ -79,7 +79,7 @@ struct SubmitCommand: AsyncParsableCommand {
                     return false
                 case .finished(let finished, let record, _) where finished == id:
                     if let setup = record.setupError { printError("agentgrid-runner: \(setup.step): \(setup.errnoName) \(setup.detail ?? "")") }
-                    try io.writeRecord(record)
+                    try io.writeRecord(json: record.sortedJSONText)
                     exitCode = SubmitExit.code(for: record)
                     return false
                 case .error(let text):

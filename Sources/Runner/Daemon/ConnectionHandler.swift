@@ -29,7 +29,7 @@ final class ConnectionHandler: Sendable {
                     // The only writer of this channel: every message goes through the outbox.
                     group.addTask {
                         for await message in outbox {
-                            try await outbound.write(try MessageJSON.encode(message))
+                            try await outbound.write(MessageJSON.encode(message))
                             if case .error = message { return }
                         }
                     }

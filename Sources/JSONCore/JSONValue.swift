@@ -105,7 +105,7 @@ public struct JSONNumber: Sendable, Equatable, Hashable, CustomStringConvertible
     // MARK: Exact arithmetic on the literal
 
     /// The outcome of scaling to fixed point.
-    enum ScaleResult: Equatable {
+    public enum ScaleResult: Equatable {
         case value(Int64)
         /// More significant decimal places than asked for.
         case tooPrecise
@@ -152,7 +152,7 @@ public struct JSONNumber: Sendable, Equatable, Hashable, CustomStringConvertible
         return Parts(negative: negative, digits: digits, fractionDigits: fractionDigits, exponent: exponent)
     }
 
-    func scaledResult(decimals: Int) -> ScaleResult {
+    public func scaledResult(decimals: Int) -> ScaleResult {
         let parts = decompose()
         var digits = parts.digits[...]
         while let first = digits.first, first == UInt8(ascii: "0") { digits.removeFirst() }
@@ -219,7 +219,7 @@ public struct JSONNumber: Sendable, Equatable, Hashable, CustomStringConvertible
 
     /// Reads a number typed by a person (a query parameter): surrounding whitespace, a leading `+`,
     /// `.5` and `5.` are accepted and normalised to a JSON literal. Nil when it is not a number.
-    static func lenient(_ raw: String) -> JSONNumber? {
+    public static func lenient(_ raw: String) -> JSONNumber? {
         var bytes = Array(raw.utf8)
         while let f = bytes.first, isSpace(f) { bytes.removeFirst() }
         while let l = bytes.last, isSpace(l) { bytes.removeLast() }
@@ -253,8 +253,8 @@ public struct JSONNumber: Sendable, Equatable, Hashable, CustomStringConvertible
     }
 }
 
-@inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
-@inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+@inline(__always) public func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+@inline(__always) public func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
 
 // MARK: - Objects
 

@@ -10,6 +10,16 @@ extension JSONValue: CustomStringConvertible {
         return out
     }
 
+    /// The same value with every object's members in key order (for output meant to be diffed).
+    public func sortingKeys() -> JSONValue {
+        switch self {
+        case .object(let object):
+            return .object(JSONObject(object.members.sorted { $0.key < $1.key }.map { ($0.key, $0.value.sortingKeys()) }))
+        case .array(let items): return .array(items.map { $0.sortingKeys() })
+        default: return self
+        }
+    }
+
     /// The compact serialization as a `String`.
     public func serializedString() -> String {
         String(decoding: serialized(), as: UTF8.self)
