@@ -103,19 +103,38 @@ enum ExecutionStore {
 
     /// Moves up to `limit` of the oldest pending executions to `running` on `runner`, leased to
     /// `node`. On PostgreSQL `SKIP LOCKED` lets several nodes claim at once without blocking on
-    /// or taking each other's rows; SQLite has one writer, so the plain statement is enough.
+    /// or taking each other's rows. SQLite has one writer, and the caller's transaction holds it:
+    /// the oldest rows are read (ties in the order they were submitted, which the queue's index
+    /// already holds, so no sort), then each is updated by its key. (The single UPDATE … WHERE
+    /// id IN (SELECT … LIMIT ?) RETURNING was parsed and planned again at every execution: a
+    /// tenth of the writer's time.)
     static func claim(limit: Int, runner: String, node: String, leaseUntil: Int64, engine: StoreEngine,
                       in db: any SQLDatabase) async throws -> [ClaimedExecution] {
-        let locking = engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
-        let rows = try await db.raw("""
-            UPDATE executions SET status = 'running', runner = \(bind: runner), dispatch_node = \(bind: node),
-                lease_expires_at = \(bind: leaseUntil), started_at = \(bind: Timestamp.now())
-            WHERE id IN (SELECT id FROM executions WHERE status = 'pending'
-                         ORDER BY created_at, id LIMIT \(bind: Int64(limit))\(unsafeRaw: locking))
-              AND status = 'pending'
-            RETURNING id, agent_id, inputs, bundle_hash, cancel_requested, created_at
-            """).all()
-        return try rows.map { row in
+        let columns = "id, agent_id, inputs, bundle_hash, cancel_requested, created_at"
+        let now = Timestamp.now()
+        let rows: [any SQLRow]
+        if engine == .postgres {
+            rows = try await db.raw("""
+                UPDATE executions SET status = 'running', runner = \(bind: runner), dispatch_node = \(bind: node),
+                    lease_expires_at = \(bind: leaseUntil), started_at = \(bind: now)
+                WHERE id IN (SELECT id FROM executions WHERE status = 'pending'
+                             ORDER BY created_at, id LIMIT \(bind: Int64(limit)) FOR UPDATE SKIP LOCKED)
+                  AND status = 'pending'
+                RETURNING \(unsafeRaw: columns)
+                """).all()
+        } else {
+            rows = try await db.raw("""
+                SELECT \(unsafeRaw: columns) FROM executions WHERE status = 'pending' ORDER BY created_at, rowid LIMIT \(bind: Int64(limit))
+                """).all()
+            for row in rows {
+                try await db.raw("""
+                    UPDATE executions SET status = 'running', runner = \(bind: runner), dispatch_node = \(bind: node),
+                        lease_expires_at = \(bind: leaseUntil), started_at = \(bind: now)
+                    WHERE id = \(bind: try row.decode(column: "id", as: String.self)) AND status = 'pending'
+                    """).run()
+            }
+        }
+        let claimed = try rows.map { row in
             ClaimedExecution(
                 id: try row.decode(column: "id", as: String.self),
                 agentID: try row.decode(column: "agent_id", as: String.self),
@@ -123,7 +142,9 @@ enum ExecutionStore {
                 bundleHash: try row.decode(column: "bundle_hash", as: String?.self),
                 cancelRequested: try row.decode(column: "cancel_requested", as: Bool.self),
                 createdAt: try row.decode(column: "created_at", as: Int64.self))
-        }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        }
+        // RETURNING gives no order; the SELECT above gave the queue's.
+        return engine == .postgres ? claimed.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } : claimed
     }
 
     /// A run the runner did not take (busy, draining): back in the queue, as if never claimed.
