@@ -75,6 +75,7 @@ extension ExecuteRequest {
         object["limits"] = limits.json
         object["stdin"] = .string(Base64.encode(stdin))
         object["stream_logs"] = .bool(streamLogs)
+        object["stream_stdout"] = .bool(streamStdout)
         if let bundle {
             var reference: JSONObject = ["sha256": .string(bundle.sha256)]
             if let data = bundle.data { reference["data"] = .string(Base64.encode(data)) }
@@ -91,6 +92,7 @@ extension ExecuteRequest {
             limits: try fields.optionalObject("limits").map { (limits: WireFields) throws(ProtocolError) in try RequestedLimits(limits) } ?? RequestedLimits(),
             stdin: try fields.optionalBytes("stdin") ?? [],
             streamLogs: try fields.optionalBool("stream_logs") ?? true,
+            streamStdout: try fields.optionalBool("stream_stdout") ?? true,
             bundle: try fields.optionalObject("bundle").map { (bundle: WireFields) throws(ProtocolError) in
                 BundleReference(sha256: try bundle.string("sha256"), data: try bundle.optionalBytes("data"))
             })

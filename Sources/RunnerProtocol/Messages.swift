@@ -81,12 +81,16 @@ public struct ExecuteRequest: Sendable, Equatable {
     public var stdin: [UInt8]
     /// Send stdout and stderr as `log` messages while the run goes.
     public var streamLogs: Bool
+    /// With `streamLogs`, stdout too; false for a client that reads stdout from `finished` alone
+    /// (it would otherwise cross the connection twice).
+    public var streamStdout: Bool
     /// The agent's code, mounted read-only at /agent; nil runs argv against the profile alone.
     public var bundle: BundleReference?
 
     public init(runID: String, profile: String, arguments: [String], environment: [Variable] = [],
                 limits: RequestedLimits = RequestedLimits(), stdin: [UInt8] = [], streamLogs: Bool = true,
-                bundle: BundleReference? = nil) {
+                streamStdout: Bool = true, bundle: BundleReference? = nil) {
+        self.streamStdout = streamStdout
         self.bundle = bundle
         self.runID = runID
         self.profile = profile

@@ -16,7 +16,7 @@ import Testing
         .execute(ExecuteRequest(runID: "r1", profile: "default", arguments: ["/bin/sh", "-c", "echo \"hi\"\n"],
                                 environment: [.init(name: "A", value: "b=c")], limits: RequestedLimits(memoryBytes: 64 << 20, wallTimeMs: 5_000),
                                 stdin: Array("{\"n\":1}".utf8), streamLogs: false, bundle: BundleReference(sha256: "ab", data: [0, 1, 255]))),
-        .execute(ExecuteRequest(runID: "r2", profile: "strict", arguments: ["/bin/true"], bundle: BundleReference(sha256: "cd"))),
+        .execute(ExecuteRequest(runID: "r2", profile: "strict", arguments: ["/bin/true"], streamStdout: false, bundle: BundleReference(sha256: "cd"))),
         .cancel(runID: "r1"), .collect(runID: "r2"), .status, .drain,
     ]
 
@@ -62,7 +62,7 @@ import Testing
         let message = try MessageJSON.decode(ClientMessage.self, from: Array(#"{"type":"execute","run_id":"7f0c","profile":"default","argv":["/bin/echo","hi"]}"#.utf8))
         #expect(message == .execute(ExecuteRequest(runID: "7f0c", profile: "default", arguments: ["/bin/echo", "hi"])))
         guard case .execute(let request) = message else { return }
-        #expect(request.streamLogs && request.environment.isEmpty && request.stdin.isEmpty && request.bundle == nil)
+        #expect(request.streamLogs && request.streamStdout && request.environment.isEmpty && request.stdin.isEmpty && request.bundle == nil)
     }
 
     @Test func theWireHasTheDocumentedShape() throws {

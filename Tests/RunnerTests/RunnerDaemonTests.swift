@@ -431,6 +431,34 @@ import Testing
         await daemon.stop()
     }
 
+    /// A client that takes stdout from `finished` can have stderr alone streamed: stdout then
+    /// crosses the connection once, and stderr's sequence has no gaps.
+    @Test func stdoutCanBeLeftOutOfTheLogStream() async throws {
+        let daemon = try await DaemonProcess.start()
+        let socket = daemon.socket
+        let seen = await onOwnThread { () -> (streams: [String], sequences: [Int], stdout: String)? in
+            guard let connection = try? RawRunnerConnection(socket: socket), connection.hello() != nil else { return nil }
+            connection.send(json: #"{"type":"execute","run_id":"quiet","profile":"default","stream_stdout":false,"argv":["/bin/sh","-c","echo out; echo err >&2; echo out2; echo err2 >&2"]}"#)
+            var streams: [String] = [], sequences: [Int] = []
+            while let message = connection.receive() {
+                if message["type"] as? String == "log" {
+                    streams.append(message["stream"] as? String ?? "?")
+                    sequences.append(message["sequence"] as? Int ?? -1)
+                }
+                if message["type"] as? String == "finished" {
+                    let stdout = Data(base64Encoded: message["stdout"] as? String ?? "").map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    return (streams, sequences, stdout)
+                }
+            }
+            return nil
+        }
+        let result = try #require(seen)
+        #expect(Set(result.streams) == ["stderr"], "\(result.streams)")
+        #expect(result.sequences == Array(0..<result.sequences.count))
+        #expect(result.stdout == "out\nout2\n")
+        await daemon.stop()
+    }
+
     @Test func runsOfAVanishedClientAreCancelledAfterTheGrace() async throws {
         let daemon = try await DaemonProcess.start(slots: 1, extra: ["--orphan-grace", "0.5"])
         let socket = daemon.socket

@@ -182,7 +182,9 @@ actor Dispatcher: RunnerLinkDelegate {
             let request = ExecuteRequest(
                 runID: id, profile: manifest.profile, arguments: manifest.entrypoint,
                 limits: RequestedLimits(memoryBytes: manifest.memoryBytes, pids: manifest.pids, wallTimeMs: manifest.wallTimeMs),
-                stdin: Array(execution.inputs.utf8), streamLogs: true, bundle: BundleReference(sha256: hash, data: data))
+                // stderr live for the run's log and event stream; stdout (the outputs) in `finished` only.
+                stdin: Array(execution.inputs.utf8), streamLogs: true, streamStdout: false,
+                bundle: BundleReference(sha256: hash, data: data))
             switch await link.execute(request) {
             case .accepted:
                 if cancelWanted.remove(id) != nil { await link.cancel(id) }

@@ -124,8 +124,9 @@ final class ConnectionHandler: Sendable {
         }
         var forwardLogs: (@Sendable (OutputStream, [UInt8]) -> Void)?
         if wire.streamLogs {
-            let sequences = LogSequencer()
+            let sequences = LogSequencer(), streamStdout = wire.streamStdout
             forwardLogs = { stream, bytes in
+                if stream == .stdout && !streamStdout { return }  // it goes out once, in `finished`
                 post.yield(.log(LogChunk(runID: runID, stream: stream.rawValue, sequence: sequences.next(stream), data: bytes)))
             }
         }
