@@ -28,71 +28,49 @@ struct WireFields {
         return value
     }
 
-    func string(_ key: String) throws(ProtocolError) -> String {
+    /// The value at `key` as `read` takes it: missing when absent or null, mistyped when `read` refuses it.
+    private func required<T>(_ key: String, _ read: (JSONValue) -> T?) throws(ProtocolError) -> T {
         guard let value = value(key) else { throw missing(key) }
-        guard case .string(let text) = value else { throw wrongType(key) }
-        return text
+        guard let typed = read(value) else { throw wrongType(key) }
+        return typed
     }
 
-    func optionalString(_ key: String) throws(ProtocolError) -> String? {
-        guard value(key) != nil else { return nil }
-        return try string(key)
+    /// nil when absent or null, else what `read` makes of the key (which may still refuse it).
+    private func optional<T>(_ key: String, _ read: (String) throws(ProtocolError) -> T) throws(ProtocolError) -> T? {
+        value(key) == nil ? nil : try read(key)
     }
 
-    func int64(_ key: String) throws(ProtocolError) -> Int64 {
-        guard let value = value(key) else { throw missing(key) }
-        guard case .number(let number) = value, let integer = number.int64 else { throw wrongType(key) }
-        return integer
+    /// An array whose every element `read` takes.
+    private func array<T>(_ key: String, _ read: (JSONValue) -> T?) throws(ProtocolError) -> [T] {
+        let items = try required(key) { $0.arrayValue }
+        var result: [T] = []
+        result.reserveCapacity(items.count)
+        for item in items {
+            guard let typed = read(item) else { throw wrongType(key) }
+            result.append(typed)
+        }
+        return result
     }
 
-    func optionalInt64(_ key: String) throws(ProtocolError) -> Int64? {
-        guard value(key) != nil else { return nil }
-        return try int64(key)
+    private static func integer(_ value: JSONValue) -> Int64? {
+        if case .number(let number) = value { return number.int64 }
+        return nil
     }
 
-    func int(_ key: String) throws(ProtocolError) -> Int {
-        Int(try int64(key))
-    }
+    func string(_ key: String) throws(ProtocolError) -> String { try required(key) { $0.stringValue } }
+    func optionalString(_ key: String) throws(ProtocolError) -> String? { try optional(key, string) }
+    func int64(_ key: String) throws(ProtocolError) -> Int64 { try required(key, Self.integer) }
+    func optionalInt64(_ key: String) throws(ProtocolError) -> Int64? { try optional(key, int64) }
+    func int(_ key: String) throws(ProtocolError) -> Int { Int(try int64(key)) }
 
     func optionalInt32(_ key: String) throws(ProtocolError) -> Int32? {
-        guard let integer = try optionalInt64(key) else { return nil }
-        guard let narrow = Int32(exactly: integer) else { throw wrongType(key) }
-        return narrow
+        try optional(key) { (key: String) throws(ProtocolError) -> Int32 in try required(key) { Self.integer($0).flatMap { Int32(exactly: $0) } } }
     }
 
-    func bool(_ key: String) throws(ProtocolError) -> Bool {
-        guard let value = value(key) else { throw missing(key) }
-        guard case .bool(let flag) = value else { throw wrongType(key) }
-        return flag
-    }
-
-    func optionalBool(_ key: String) throws(ProtocolError) -> Bool? {
-        guard value(key) != nil else { return nil }
-        return try bool(key)
-    }
-
-    func strings(_ key: String) throws(ProtocolError) -> [String] {
-        guard let value = value(key) else { throw missing(key) }
-        guard case .array(let items) = value else { throw wrongType(key) }
-        var strings: [String] = []
-        strings.reserveCapacity(items.count)
-        for item in items {
-            guard case .string(let text) = item else { throw wrongType(key) }
-            strings.append(text)
-        }
-        return strings
-    }
-
-    func ints(_ key: String) throws(ProtocolError) -> [Int] {
-        guard let value = value(key) else { throw missing(key) }
-        guard case .array(let items) = value else { throw wrongType(key) }
-        var ints: [Int] = []
-        for item in items {
-            guard case .number(let number) = item, let integer = number.int64 else { throw wrongType(key) }
-            ints.append(Int(integer))
-        }
-        return ints
-    }
+    func bool(_ key: String) throws(ProtocolError) -> Bool { try required(key) { $0.boolValue } }
+    func optionalBool(_ key: String) throws(ProtocolError) -> Bool? { try optional(key, bool) }
+    func strings(_ key: String) throws(ProtocolError) -> [String] { try array(key) { $0.stringValue } }
+    func ints(_ key: String) throws(ProtocolError) -> [Int] { try array(key) { Self.integer($0).map { Int($0) } } }
 
     /// Base64 text (RFC 4648, padded) as bytes.
     func bytes(_ key: String) throws(ProtocolError) -> [UInt8] {
@@ -101,10 +79,7 @@ struct WireFields {
         return bytes
     }
 
-    func optionalBytes(_ key: String) throws(ProtocolError) -> [UInt8]? {
-        guard value(key) != nil else { return nil }
-        return try bytes(key)
-    }
+    func optionalBytes(_ key: String) throws(ProtocolError) -> [UInt8]? { try optional(key, bytes) }
 
     /// A nested object's fields.
     func object(_ key: String) throws(ProtocolError) -> WireFields {
@@ -112,10 +87,7 @@ struct WireFields {
         return try WireFields(value, path: path + key + ".")
     }
 
-    func optionalObject(_ key: String) throws(ProtocolError) -> WireFields? {
-        guard value(key) != nil else { return nil }
-        return try object(key)
-    }
+    func optionalObject(_ key: String) throws(ProtocolError) -> WireFields? { try optional(key, object) }
 
     /// An array of objects, each read by `read`.
     func objects<T>(_ key: String, _ read: (WireFields) throws(ProtocolError) -> T) throws(ProtocolError) -> [T]? {

@@ -105,11 +105,16 @@ actor Dispatcher: RunnerLinkDelegate {
             dispatchAgain = false
             if control.takeNewWork() { queueMayHaveWork = true }
             guard queueMayHaveWork else { continue }
-            // Idle slots on every runner first, then their queues a slot's worth at a time,
-            // round-robin: work spreads over the runners instead of filling the first one's
-            // queue while another has nothing to do. One runner takes it all in one claim.
-            if links.count > 1 { guard await fillRound(.slots) != nil else { return } }
-            while queueMayHaveWork, await fillRound(.queue) == true, links.count > 1 {}
+            for link in links { control.setRunner(link.endpoint.name, connected: await link.isConnected) }
+            if links.count == 1 {
+                guard await fillRound(.queue) != nil else { return }  // one claim takes it all
+            } else {
+                // Idle slots on every runner first, then their queues a slot's worth at a time,
+                // round-robin: work spreads over the runners instead of filling the first one's
+                // queue while another has nothing to do.
+                guard await fillRound(.slots) != nil else { return }
+                while queueMayHaveWork, await fillRound(.queue) == true {}
+            }
         } while dispatchAgain
     }
 
@@ -122,7 +127,6 @@ actor Dispatcher: RunnerLinkDelegate {
         for link in depth == .queue && links.count > 1 ? await linksByLoad() : links {
             let capacity = await link.freeCapacity(depth)
             let free = depth == .queue && links.count > 1 ? min(capacity, await link.slotCount) : capacity
-            if depth == .slots { control.setRunner(link.endpoint.name, connected: await link.isConnected) }
             guard free > 0 else { continue }
             let claimed: [ClaimedExecution]
             do {

@@ -112,11 +112,13 @@ enum ExecutionStore {
                       in db: any SQLDatabase) async throws -> [ClaimedExecution] {
         let columns = "id, agent_id, inputs, bundle_hash, cancel_requested, created_at"
         let now = Timestamp.now()
+        let toRunning: SQLQueryString = """
+            status = 'running', runner = \(bind: runner), dispatch_node = \(bind: node), lease_expires_at = \(bind: leaseUntil), started_at = \(bind: now)
+            """
         let rows: [any SQLRow]
         if engine == .postgres {
             rows = try await db.raw("""
-                UPDATE executions SET status = 'running', runner = \(bind: runner), dispatch_node = \(bind: node),
-                    lease_expires_at = \(bind: leaseUntil), started_at = \(bind: now)
+                UPDATE executions SET \(toRunning)
                 WHERE id IN (SELECT id FROM executions WHERE status = 'pending'
                              ORDER BY created_at, id LIMIT \(bind: Int64(limit)) FOR UPDATE SKIP LOCKED)
                   AND status = 'pending'
@@ -128,9 +130,7 @@ enum ExecutionStore {
                 """).all()
             for row in rows {
                 try await db.raw("""
-                    UPDATE executions SET status = 'running', runner = \(bind: runner), dispatch_node = \(bind: node),
-                        lease_expires_at = \(bind: leaseUntil), started_at = \(bind: now)
-                    WHERE id = \(bind: try row.decode(column: "id", as: String.self)) AND status = 'pending'
+                    UPDATE executions SET \(toRunning) WHERE id = \(bind: try row.decode(column: "id", as: String.self)) AND status = 'pending'
                     """).run()
             }
         }
