@@ -40,6 +40,7 @@ let package = Package(
             dependencies: ["CSandbox", .product(name: "Yams", package: "Yams")]
         ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // Agent bundles: a .tar.gz with a manifest, read and unpacked under hostile-archive rules.
         .target(
             name: "AgentBundle",
@@ -71,7 +72,7 @@ let package = Package(
         .target(
             name: "ControlPlane",
             dependencies: [
-                "JSONCore", "RunnerProtocol", "AgentBundle", "Sandbox", .product(name: "Yams", package: "Yams"),
+                "JSONCore", "RunnerProtocol", "AgentBundle", "Sandbox", "CMalloc", .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,7 +97,7 @@ let package = Package(
         // `make bench-e2e`: submit-to-completed through the API beside the runner's own figures.
         .executableTarget(
             name: "E2EBench",
-            dependencies: ["RunnerProtocol", "BenchSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["RunnerProtocol", "BenchSupport", "JSONCore", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         // Probe/ holds the C attack program the containment tests compile and run inside.
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], exclude: ["Probe"]),

@@ -1,6 +1,7 @@
 import BenchSupport
 import Foundation
 import HTTPTypes
+import JSONCore
 import HummingbirdTesting
 import NIOCore
 import NIOPosix
@@ -39,24 +40,34 @@ struct API: Sendable {
     }
 
     /// Submit, then follow the run's event stream to its end: the time until the client knows
-    /// the run completed, as a client of the API sees it.
+    /// the run completed, as a client of the API sees it. On a thread of its own with a plain
+    /// blocking connection (see `PlainHTTPConnection`).
     func drive(_ seeded: Seed.Result, client: Int, runs: Int, warmup: Int, into latencies: LatencyCollector) async throws {
-        try await TestClient.withClient(host: "127.0.0.1", port: port) { http in
+        let port = self.port
+        try await onThread {
+            let http = try PlainHTTPConnection(port: port)
             for index in 0..<(runs + warmup) {
                 let start = now()
-                let submitted = try await Self.call(http, .post, "/api/v1/agents/\(seeded.agentID)/execute",
-                                                    json: ["inputs": ["n": index]], token: seeded.token)
-                guard submitted.status == .created, let id = submitted.json["id"] as? String else {
+                let submitted = try http.request("POST", "/api/v1/agents/\(seeded.agentID)/execute", token: seeded.token,
+                                                 json: "{\"inputs\":{\"n\":\(index)}}")
+                guard submitted.status == 201, let id = (try? JSONParser.parse(submitted.body))?["id"]?.stringValue else {
                     throw BenchError(message: "submit: \(submitted.status) \(submitted.text)")
                 }
-                let stream = try await Self.call(http, .get, "/api/v1/executions/\(id)/logs", token: seeded.token,
-                                                 headers: [.accept: "text/event-stream"])
-                guard stream.text.contains("event: end"), stream.text.contains("\"status\":\"completed\"") else {
-                    throw BenchError(message: "run \(id) did not complete: \(stream.text.suffix(600))")
+                let stream = try http.request("GET", "/api/v1/executions/\(id)/logs", token: seeded.token, accept: "text/event-stream")
+                let text = stream.text
+                guard text.contains("event: end"), text.contains("\"status\":\"completed\"") else {
+                    throw BenchError(message: "run \(id) did not complete: \(text.suffix(600))")
                 }
                 if index >= warmup { latencies.add(now() - start) }
             }
         }
+    }
+}
+
+/// Runs blocking `body` on a new thread, off the cooperative pool.
+func onThread(_ body: @escaping @Sendable () throws -> Void) async throws {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
 

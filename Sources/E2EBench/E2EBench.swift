@@ -9,11 +9,12 @@ import RunnerProtocol
 /// agent through the whole product — HTTP submit, credits held, dispatched to a runner with 2
 /// slots, settled — beside the same bundle sent to the same runner directly over the runner
 /// protocol, in the same run. Latency: one client, submit to completed (the client follows the
-/// run's event stream, so no polling interval is added). Throughput: 16 concurrent clients.
+/// run's event stream, so no polling interval is added). Throughput: 16 concurrent clients on
+/// each path, in rounds that take turns.
 /// Ends with one JSON line; `ledger_discrepancies` is `agentgrid ledger verify` afterwards.
 @main
 struct E2EBench {
-    static let slots = 2, clients = 16
+    static let slots = 2, clients = 16, rounds = 3
 
     static func main() async throws {
         let arguments = CommandLine.arguments
@@ -40,13 +41,6 @@ struct E2EBench {
         let runnerSingle = LatencyCollector()
         try await direct.drive(client: 0, runs: runs, warmup: 20, into: runnerSingle)
         let perClient = max(4, runs / clients)
-        let runnerLoaded = LatencyCollector()
-        var cpu = CPUShares(runner: daemon.processIdentifier)
-        let runnerElapsed = try await elapsed(clients: clients) { client in
-            try await direct.drive(client: 1_000 + client, runs: perClient, warmup: 0, into: runnerLoaded)
-        }
-        let runnerCPU = cpu.perRun(clients * perClient)
-        let runnerRate = Double(clients * perClient) / (Double(runnerElapsed) / 1_000_000)
 
         // The whole product on the same runner.
         let port = try freePort()
@@ -62,21 +56,35 @@ struct E2EBench {
             throw BenchError(message: "the control plane did not become ready: \(tail(work + "/control-plane.log"))")
         }
         let seeded = try await Seed.run(api: api, agentgrid: agentgrid, environment: environment, bundle: bundle,
-                                        credits: (runs + 20 + clients * perClient) * 2)
+                                        credits: (runs + 20 + rounds * clients * perClient) * 2)
         let e2eSingle = LatencyCollector()
         try await api.drive(seeded, client: 0, runs: runs, warmup: 20, into: e2eSingle)
-        let e2eLoaded = LatencyCollector()
-        cpu = CPUShares(runner: daemon.processIdentifier, controlPlane: server.processIdentifier)
-        let e2eElapsed = try await elapsed(clients: clients) { _ in
-            try await API(port: port).drive(seeded, client: 1, runs: perClient, warmup: 0, into: e2eLoaded)
+
+        // Throughput: the two paths take turns, so a change in the host's pace (it shares its
+        // cores) falls on both rather than on whichever ran in that moment. Each rate is all of
+        // its runs over all of its time.
+        let runnerLoaded = LatencyCollector(), e2eLoaded = LatencyCollector()
+        var runnerTotals = LoadedTotals(), e2eTotals = LoadedTotals()
+        for round in 0..<rounds {
+            let runnerCPU = CPUShares(runner: daemon.processIdentifier)
+            let runnerElapsed = try await elapsed(clients: clients) { client in
+                try await direct.drive(client: 1_000 * (round + 1) + client, runs: perClient, warmup: 0, into: runnerLoaded)
+            }
+            runnerTotals.add(runs: clients * perClient, microseconds: runnerElapsed, cpu: runnerCPU.total())
+            let e2eCPU = CPUShares(runner: daemon.processIdentifier, controlPlane: server.processIdentifier)
+            let e2eElapsed = try await elapsed(clients: clients) { _ in
+                try await API(port: port).drive(seeded, client: 1, runs: perClient, warmup: 0, into: e2eLoaded)
+            }
+            e2eTotals.add(runs: clients * perClient, microseconds: e2eElapsed, cpu: e2eCPU.total())
         }
-        let e2eCPU = cpu.perRun(clients * perClient)
-        let e2eRate = Double(clients * perClient) / (Double(e2eElapsed) / 1_000_000)
+        let runnerCPU = runnerTotals.cpuPerRun, e2eCPU = e2eTotals.cpuPerRun
+        let runnerRate = runnerTotals.runsPerSecond, e2eRate = e2eTotals.runsPerSecond
         stop(server)
         let discrepancies = try ledgerDiscrepancies(agentgrid, environment: environment)
 
         let runnerSamples = runnerSingle.samples, e2eSamples = e2eSingle.samples
         print("trivial agent (/bin/sh main.sh printing {}), one runner with \(slots) slots, SQLite store")
+        print("throughput: \(rounds) rounds of \(clients * perClient) runs on each path, taking turns")
         print("path                                         p50 ms    p99 ms")
         for (name, samples) in [("runner protocol, 1 client", runnerSamples), ("runner protocol, \(clients) clients", runnerLoaded.samples),
                                 ("HTTP submit to completed, 1 client", e2eSamples), ("HTTP submit to completed, \(clients) clients", e2eLoaded.samples)] {
@@ -107,12 +115,32 @@ struct E2EBench {
             clientsStart = ProcessCPU.ownMicroseconds()
         }
 
-        /// Milliseconds per run since `init`.
-        func perRun(_ runs: Int) -> (runner: Double, controlPlane: Double, clients: Double) {
+        /// Microseconds of CPU since `init`.
+        func total() -> (runner: Int64, controlPlane: Int64, clients: Int64) {
+            (ProcessCPU.microseconds(pid: runnerPID) - runnerStart,
+             controlPlanePID.map { ProcessCPU.microseconds(pid: $0) - controlPlaneStart } ?? 0,
+             ProcessCPU.ownMicroseconds() - clientsStart)
+        }
+    }
+
+    /// A loaded path's runs, time and CPU, summed over its rounds.
+    struct LoadedTotals {
+        var runs = 0
+        var microseconds: Int64 = 0
+        var cpu: (runner: Int64, controlPlane: Int64, clients: Int64) = (0, 0, 0)
+
+        mutating func add(runs: Int, microseconds: Int64, cpu: (runner: Int64, controlPlane: Int64, clients: Int64)) {
+            self.runs += runs
+            self.microseconds += microseconds
+            self.cpu = (self.cpu.runner + cpu.runner, self.cpu.controlPlane + cpu.controlPlane, self.cpu.clients + cpu.clients)
+        }
+
+        var runsPerSecond: Double { Double(runs) / (Double(microseconds) / 1_000_000) }
+
+        /// Milliseconds of CPU per run.
+        var cpuPerRun: (runner: Double, controlPlane: Double, clients: Double) {
             func ms(_ micros: Int64) -> Double { Double(micros) / Double(runs) / 1_000 }
-            return (ms(ProcessCPU.microseconds(pid: runnerPID) - runnerStart),
-                    ms(controlPlanePID.map { ProcessCPU.microseconds(pid: $0) - controlPlaneStart } ?? 0),
-                    ms(ProcessCPU.ownMicroseconds() - clientsStart))
+            return (ms(cpu.runner), ms(cpu.controlPlane), ms(cpu.clients))
         }
     }
 

@@ -160,6 +160,41 @@ import Testing
         }
     }
 
+    /// A token that passed is remembered (the next requests skip the HMAC): the memory must end
+    /// with the token's own expiry, not outlive it.
+    @Test func acceptedTokenStopsWorkingWhenItExpires() async throws {
+        try await TestServer.run(.sqlite, keys: Self.keys) { server in
+            let alice = try await server.signUp("alice")
+            let claims = Self.claims(alice.id, expiresIn: 2)
+            let token = try await server.services.tokens.keys.sign(claims, kid: JWKIdentifier(string: Self.kid))
+            try await Self.expectAccepted(server, token, as: alice.id)
+            try await Self.expectAccepted(server, token, as: alice.id)
+            try await Task.sleep(for: .milliseconds(Int((claims.exp.value.timeIntervalSinceNow + 0.3) * 1_000)))
+            try await Self.expectRejected(server, token)
+            try await Self.expectAccepted(server, alice.accessToken, as: alice.id)
+        }
+    }
+
+    @Test func verifiedTokenCacheForgetsExpiredTokensAndStaysBounded() {
+        let cache = VerifiedTokenCache(capacity: 3)
+        let now = Date()
+        cache.remember("a", userID: "u1", expiresAt: now.addingTimeInterval(60), now: now)
+        #expect(cache.userID(of: "a", at: now) == "u1")
+        #expect(cache.userID(of: "a ", at: now) == nil)
+        #expect(cache.userID(of: "a", at: now.addingTimeInterval(60)) == nil)
+        #expect(cache.count == 0)
+        // Full: expired entries go first, live ones survive.
+        cache.remember("live", userID: "u2", expiresAt: now.addingTimeInterval(600), now: now)
+        cache.remember("old1", userID: "u3", expiresAt: now.addingTimeInterval(1), now: now)
+        cache.remember("old2", userID: "u4", expiresAt: now.addingTimeInterval(1), now: now)
+        cache.remember("new", userID: "u5", expiresAt: now.addingTimeInterval(600), now: now.addingTimeInterval(2))
+        #expect(cache.count == 2)
+        #expect(cache.userID(of: "live", at: now.addingTimeInterval(2)) == "u2")
+        // Full of live tokens: it starts over instead of growing.
+        for index in 0..<10 { cache.remember("t\(index)", userID: "u", expiresAt: now.addingTimeInterval(600), now: now) }
+        #expect(cache.count <= 3)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func tokenThatIsNotAnAccessTokenIsRejected(_ kind: StoreKind) async throws {
         try await TestServer.run(kind, keys: Self.keys) { server in

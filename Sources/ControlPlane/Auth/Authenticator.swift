@@ -8,9 +8,10 @@ struct Authenticator: Sendable {
 
     func user(_ request: Request) async throws -> User {
         guard let header = request.headers[.authorization] else { throw APIError.unauthorized("Not authenticated") }
-        let parts = header.split(separator: " ", maxSplits: 1)
+        // A token has no blanks inside, so the value is exactly two words, however spaced.
+        let parts = header.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.unauthorized("Not authenticated") }
-        guard let userID = await tokens.verifyAccessToken(String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+        guard let userID = await tokens.verifyAccessToken(String(parts[1])) else {
             throw APIError.unauthorized("Invalid authentication credentials")
         }
         guard let user = try await store.read({ db in try await UserStore.find(id: userID, in: db) }) else {

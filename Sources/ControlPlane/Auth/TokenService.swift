@@ -32,6 +32,7 @@ struct TokenService: Sendable {
     let keyIDs: Set<String>
     let accessTokenLifetime: TimeInterval
     let refreshTokenLifetime: TimeInterval
+    private let verified = VerifiedTokenCache()
 
     init(keys signingKeys: [SigningKey], accessTokenLifetime: TimeInterval, refreshTokenLifetime: TimeInterval) async {
         let collection = JWTKeyCollection()
@@ -56,8 +57,11 @@ struct TokenService: Sendable {
     /// The user id of a valid access token; nil for anything else (bad signature, unknown kid,
     /// `alg: none`, expired, a refresh token, garbage).
     func verifyAccessToken(_ token: String) async -> String? {
-        guard token.utf8.count < 4096, let kid = Self.keyID(of: token), keyIDs.contains(kid),
+        guard token.utf8.count < 4096 else { return nil }
+        if let userID = verified.userID(of: token, at: Date()) { return userID }
+        guard let kid = Self.keyID(of: token), keyIDs.contains(kid),
               let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
+        verified.remember(token, userID: claims.sub.value, expiresAt: claims.exp.value, now: Date())
         return claims.sub.value
     }
 

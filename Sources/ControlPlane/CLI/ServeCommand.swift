@@ -15,6 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
     var port: Int?
 
     func run() async throws {
+        HeapTrimming.keepFreedMemory()
         var config = try store.config()
         if let host { config.host = host }
         if let port { config.port = port }
