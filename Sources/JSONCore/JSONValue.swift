@@ -273,6 +273,7 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
         self.members = []
         self.index = [:]
         self.members.reserveCapacity(members.count)
+        self.index.reserveCapacity(members.count)
         for (key, value) in members { self[key] = value }
     }
 

@@ -19,8 +19,11 @@ struct ExecutionLogStream: Sendable {
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
-                func send(_ event: String, _ data: JSONValue) async throws {
-                    try await writer.write(ByteBuffer(string: "event: \(event)\ndata: \(data.serializedString())\n\n"))
+                func event(_ name: String, _ data: JSONValue) -> String {
+                    "event: \(name)\ndata: \(data.serializedString())\n\n"
+                }
+                func send(_ name: String, _ data: JSONValue) async throws {
+                    try await writer.write(ByteBuffer(string: event(name, data)))
                 }
                 var lastStatus: ExecutionStatus?
                 // The live log is a prefix of the stored one: at the end, whatever was not streamed is sent.
@@ -39,17 +42,21 @@ struct ExecutionLogStream: Sendable {
                         guard let read = try await store.read({ db in try await ExecutionStore.findWithLogs(id: id, in: db) }) else { break }
                         (execution, stored) = read
                     }
+                    if execution.status.isFinished {
+                        // The last events go out in one write: one flush, one wake-up of the client.
+                        var last = ""
+                        if execution.status != lastStatus { last += event("status", ["status": .string(execution.status.rawValue)]) }
+                        let log = Array((stored ?? "").utf8)
+                        if log.count > sentBytes {
+                            last += event("log", ["text": .string(String(decoding: log[sentBytes...], as: UTF8.self))])
+                        }
+                        last += event("end", execution.json)
+                        try await writer.write(ByteBuffer(string: last))
+                        break
+                    }
                     if execution.status != lastStatus {
                         lastStatus = execution.status
                         try await send("status", ["status": .string(execution.status.rawValue)])
-                    }
-                    if execution.status.isFinished {
-                        let log = Array((stored ?? "").utf8)
-                        if log.count > sentBytes {
-                            try await send("log", ["text": .string(String(decoding: log[sentBytes...], as: UTF8.self))])
-                        }
-                        try await send("end", execution.json)
-                        break
                     }
                     // Follow live events until the run ends here, or a heartbeat says to look again.
                     var sawEvent = false

@@ -12,7 +12,7 @@ struct Migration: Sendable {
 /// Applies the steps a database has not seen yet, each in its own transaction together with
 /// its `schema_migrations` row, so a failed step leaves the previous version intact.
 public enum Migrator {
-    static let all: [Migration] = [SchemaV1.migration, SchemaV2.migration, SchemaV3.migration]
+    static let all: [Migration] = [SchemaV1.migration, SchemaV2.migration, SchemaV3.migration, SchemaV4.migration]
 
     public static var latestVersion: Int { all.map(\.version).max() ?? 0 }
 
