@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import NIOCore
 import SQLKit
+import Synchronization
 import Testing
+import VaporCSQLite
 @testable import ControlPlane
 
 /// The embedded store's own SQLite layer (statement cache, connection threads, errors): what the
@@ -177,6 +179,40 @@ import Testing
             try await write.value
             let after = try await backend.withReadSession { db in try await db.raw("SELECT name FROM items").first()?.decode(column: "name", as: String.self) }
             #expect(after == "after the lock")
+        }
+    }
+
+    /// Reads run on the caller's thread, whose connection never waits for a lock; a read that
+    /// meets one (SQLITE_BUSY: another process recovering or checkpointing the file) runs again on
+    /// the reader's own thread, which may wait. The busy answer is injected on the first try.
+    @Test func aReadThatMeetsALockRunsAgainOnTheReadersThread() async throws {
+        try await Self.withBackend { backend, _ in
+            try await backend.withSession { db in try await db.raw("INSERT INTO items (id, name) VALUES (1, 'one')").run() }
+            let inline = try await backend.withReadSession { db in
+                (backend.isOnAReaderThread, try await db.raw("SELECT name FROM items WHERE id = 1").first()?.decode(column: "name", as: String.self))
+            }
+            #expect(inline.0 == false)
+            #expect(inline.1 == "one")
+
+            let tries = Mutex<[Bool]>([])
+            let name = try await backend.withReadSession { db in
+                let first = tries.withLock { $0.append(backend.isOnAReaderThread); return $0.count == 1 }
+                if first { throw SQLiteFailure(code: SQLITE_BUSY, message: "database is locked") }
+                return try await db.raw("SELECT name FROM items WHERE id = 1").first()?.decode(column: "name", as: String.self)
+            }
+            #expect(name == "one")
+            let threads = tries.withLock { $0 }
+            // First on the caller's thread, then on a reader's.
+            #expect(threads == [false, true])
+            // Any other failure is the caller's, not tried again.
+            let attempts = Mutex(0)
+            await #expect(throws: SQLiteFailure.self) {
+                try await backend.withReadSession { db in
+                    attempts.withLock { $0 += 1 }
+                    try await db.raw("SELECT nothing FROM nowhere").run()
+                }
+            }
+            #expect(attempts.withLock { $0 } == 1)
         }
     }
 

@@ -11,6 +11,9 @@ struct SQLiteFailure: Error, CustomStringConvertible {
     let code: Int32
     let message: String
     var description: String { "SQLite error \(code): \(message)" }
+
+    /// A lock held by another connection stopped the statement (the busy timeout, if any, ran out).
+    var isBusy: Bool { code & 0xFF == SQLITE_BUSY }
 }
 
 /// One `sqlite3` handle with its prepared statements kept for reuse (parsing and planning a
@@ -69,6 +72,11 @@ final class SQLiteHandle: @unchecked Sendable {
             result.rows.append((0..<count).map { column(statement, $0) })
         }
         return result
+    }
+
+    /// How long a statement waits for another connection's lock before failing with SQLITE_BUSY.
+    func setBusyTimeout(milliseconds: Int32) {
+        sqlite_nio_sqlite3_busy_timeout(handle, milliseconds)
     }
 
     func close() {
