@@ -175,6 +175,22 @@ import Testing
         }
     }
 
+    /// The scheme is case-insensitive and the blanks around the token are not part of it; a
+    /// third word is not a token.
+    @Test func bearerHeaderIsTwoWordsHoweverSpaced() async throws {
+        try await TestServer.run(.sqlite, keys: Self.keys) { server in
+            let alice = try await server.signUp("alice")
+            for header in ["Bearer \(alice.accessToken)", "bearer  \(alice.accessToken)", "BEARER\t\(alice.accessToken) "] {
+                let response = try await server.request(.get, Self.me, headers: [.authorization: header])
+                #expect(response.status == .ok, "\(header.prefix(12))")
+            }
+            for header in ["Bearer \(alice.accessToken) extra", "Bearer", "Token \(alice.accessToken)", "Bearer\(alice.accessToken)"] {
+                let response = try await server.request(.get, Self.me, headers: [.authorization: header])
+                #expect(response.status == .unauthorized, "\(header.prefix(12))")
+            }
+        }
+    }
+
     @Test func verifiedTokenCacheForgetsExpiredTokensAndStaysBounded() {
         let cache = VerifiedTokenCache(capacity: 3)
         let now = Date()

@@ -8,10 +8,11 @@ struct Authenticator: Sendable {
 
     func user(_ request: Request) async throws -> User {
         guard let header = request.headers[.authorization] else { throw APIError.unauthorized("Not authenticated") }
-        // A token has no blanks inside, so the value is exactly two words, however spaced.
-        let parts = header.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.unauthorized("Not authenticated") }
-        guard let userID = await tokens.verifyAccessToken(String(parts[1])) else {
+        // A token has no blanks inside, so the value is exactly two words, however spaced. (Split
+        // as bytes: splitting the String walks it character by character.)
+        let parts = header.utf8.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+        guard parts.count == 2, String(Substring(parts[0])).lowercased() == "bearer" else { throw APIError.unauthorized("Not authenticated") }
+        guard let userID = await tokens.verifyAccessToken(String(Substring(parts[1]))) else {
             throw APIError.unauthorized("Invalid authentication credentials")
         }
         guard let user = try await store.read({ db in try await UserStore.find(id: userID, in: db) }) else {
