@@ -22,6 +22,36 @@ import Testing
         }
     }
 
+    /// A reference moves a user's credits once per kind of entry; entries without a reference
+    /// (grants, welcome credits) never collide, however many there are.
+    @Test(arguments: StoreKind.allCases)
+    func aReferenceMovesCreditsOncePerKindAndUnreferencedRowsNeverCollide(_ kind: StoreKind) async throws {
+        try await TestServer.run(kind) { server in
+            let alice = try await server.signUp("alice")
+            for _ in 0..<3 {
+                _ = try await server.store.transaction { db in
+                    try await Ledger.post(userID: alice.id, amountMilli: 1_000, type: .purchase, description: "grant", referenceID: nil, in: db)
+                }
+            }
+            try await server.store.transaction { db in
+                try await Ledger.post(userID: alice.id, amountMilli: 2_000, type: .refund, description: "r", referenceID: "run-1", in: db)
+                try await Ledger.post(userID: alice.id, amountMilli: 3_000, type: .earning, description: "e", referenceID: "run-1", in: db)
+            }
+            await #expect(throws: Ledger.PostError.alreadyPosted) {
+                try await server.store.transaction { db in
+                    try await Ledger.post(userID: alice.id, amountMilli: 2_000, type: .refund, description: "again", referenceID: "run-1", in: db)
+                }
+            }
+            // The refused row took its balance change with it.
+            let balance = try await server.get("/api/v1/credits/balance", token: alice.accessToken)
+            #expect(balance.json == ["balance": 108])
+            let refunds = try await server.get("/api/v1/credits/transactions?type=refund", token: alice.accessToken)
+            #expect(refunds.json["total"] == 1)
+            let sum = try await server.store.read { db in try await Ledger.sum(userID: alice.id, in: db) }
+            #expect(sum == 108_000)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func transactionsAreTheCallersOwnNewestFirstAndFilterable(_ kind: StoreKind) async throws {
         try await TestServer.run(kind) { server in
