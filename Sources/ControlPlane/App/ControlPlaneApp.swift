@@ -10,7 +10,7 @@ public enum ControlPlaneApp {
         // error middleware produces; metrics and logs see the final status.
         router.addMiddleware {
             RequestIDMiddleware()
-            MetricsMiddleware()
+            RequestMetricsMiddleware()
             LogRequestsMiddleware(.debug)
             ErrorMiddleware()
             BodyLimitMiddleware(maxBodyBytes: services.settings.maxBodyBytes)
