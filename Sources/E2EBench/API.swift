@@ -42,7 +42,7 @@ struct API: Sendable {
     /// Submit, then follow the run's event stream to its end: the time until the client knows
     /// the run completed, as a client of the API sees it. On a thread of its own with a plain
     /// blocking connection (see `PlainHTTPConnection`).
-    func drive(_ seeded: Seed.Result, client: Int, runs: Int, warmup: Int, into latencies: LatencyCollector) async throws {
+    func drive(_ seeded: Seed.Result, runs: Int, warmup: Int, into latencies: LatencyCollector) async throws {
         let port = self.port
         try await onThread {
             let http = try PlainHTTPConnection(port: port)

@@ -58,7 +58,7 @@ struct E2EBench {
         let seeded = try await Seed.run(api: api, agentgrid: agentgrid, environment: environment, bundle: bundle,
                                         credits: (runs + 20 + rounds * clients * perClient) * 2)
         let e2eSingle = LatencyCollector()
-        try await api.drive(seeded, client: 0, runs: runs, warmup: 20, into: e2eSingle)
+        try await api.drive(seeded, runs: runs, warmup: 20, into: e2eSingle)
 
         // Throughput: the two paths take turns, so a change in the host's pace (it shares its
         // cores) falls on both rather than on whichever ran in that moment. Each rate is all of
@@ -73,7 +73,7 @@ struct E2EBench {
             runnerTotals.add(runs: clients * perClient, microseconds: runnerElapsed, cpu: runnerCPU.total())
             let e2eCPU = CPUShares(runner: daemon.processIdentifier, controlPlane: server.processIdentifier)
             let e2eElapsed = try await elapsed(clients: clients) { _ in
-                try await API(port: port).drive(seeded, client: 1, runs: perClient, warmup: 0, into: e2eLoaded)
+                try await API(port: port).drive(seeded, runs: perClient, warmup: 0, into: e2eLoaded)
             }
             e2eTotals.add(runs: clients * perClient, microseconds: e2eElapsed, cpu: e2eCPU.total())
         }

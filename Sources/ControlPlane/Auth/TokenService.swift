@@ -58,10 +58,11 @@ struct TokenService: Sendable {
     /// `alg: none`, expired, a refresh token, garbage).
     func verifyAccessToken(_ token: String) async -> String? {
         guard token.utf8.count < 4096 else { return nil }
-        if let userID = verified.userID(of: token, at: Date()) { return userID }
+        let now = Date()
+        if let userID = verified.userID(of: token, at: now) { return userID }
         guard let kid = Self.keyID(of: token), keyIDs.contains(kid),
               let claims = try? await keys.verify(token, as: AccessClaims.self) else { return nil }
-        verified.remember(token, userID: claims.sub.value, expiresAt: claims.exp.value, now: Date())
+        verified.remember(token, userID: claims.sub.value, expiresAt: claims.exp.value, now: now)
         return claims.sub.value
     }
 
